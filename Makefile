@@ -1,0 +1,46 @@
+# virtwork — every target installs what it needs. Node comes from PATH when it is >= 22.12,
+# otherwise a pinned LTS Node is unpacked from the npm registry into ~/.cache/virtwork/node.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_BIN := $(shell scripts/ensure-node.sh)
+ifeq ($(NODE_BIN),)
+$(error could not provide Node >= 22.12; see scripts/ensure-node.sh)
+endif
+export PATH := $(NODE_BIN):$(PATH)
+export npm_config_update_notifier := false
+
+DEPS_STAMP := node_modules/.virtwork-installed
+
+.PHONY: help deps build lint typecheck unit test demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(DEPS_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(DEPS_STAMP) ## install the npm dependencies (npm ci)
+
+build: $(DEPS_STAMP) ## bundle the CLI into dist/ (run it with bin/virtwork)
+	npm run --silent build
+
+lint: $(DEPS_STAMP) ## Biome lint + format check, and tsc type-check
+	npx biome check .
+	npx tsc --noEmit -p .
+
+unit: build ## unit tests (no cluster)
+	npm test
+
+test: lint unit ## everything CI runs: lint, types, build, tests
+
+demo: build ## dry-run of the default plan: prints every object a run would create
+	bin/virtwork run --dry-run
+
+bench: build ## start-up and planning benchmarks (reports, never fails on timing)
+	npm run --silent bench
+
+clean: ## remove build output and dependencies
+	rm -rf dist node_modules

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Prints a directory to put first on PATH so that `node` is >= the project's minimum.
+# When the machine's Node is older, a pinned LTS Node is unpacked from the npm registry
+# package node-linux-<arch> into a cache outside the clone (keyed by version).
+set -euo pipefail
+
+PINNED_NODE_VERSION="${VIRTWORK_NODE_VERSION:-24.21.0}"
+MIN_MAJOR=22
+MIN_MINOR=12
+CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/virtwork/node"
+
+node_is_recent_enough() {
+  local bin="$1" version major minor
+  version="$("$bin" -p 'process.versions.node' 2>/dev/null)" || return 1
+  major="${version%%.*}"
+  minor="${version#*.}"; minor="${minor%%.*}"
+  (( major > MIN_MAJOR || (major == MIN_MAJOR && minor >= MIN_MINOR) ))
+}
+
+if [[ -z "${VIRTWORK_FORCE_PINNED_NODE:-}" ]] && command -v node >/dev/null && node_is_recent_enough node; then
+  dirname "$(command -v node)"
+  exit 0
+fi
+
+case "$(uname -m)" in
+  x86_64) arch=x64 ;;
+  aarch64) arch=arm64 ;;
+  *) echo "ensure-node: unsupported architecture $(uname -m); install Node >= ${MIN_MAJOR}.${MIN_MINOR} yourself" >&2; exit 1 ;;
+esac
+
+target="$CACHE_ROOT/$PINNED_NODE_VERSION-linux-$arch"
+if [[ ! -x "$target/bin/node" ]]; then
+  echo "ensure-node: installing Node $PINNED_NODE_VERSION into $target (from the npm package node-linux-$arch)" >&2
+  mkdir -p "$CACHE_ROOT"
+  work="$(mktemp -d "$CACHE_ROOT/.download.XXXXXX")"
+  trap 'rm -rf "$work"' EXIT
+  (cd "$work" && npm pack --silent "node-linux-$arch@$PINNED_NODE_VERSION" >/dev/null)
+  tar -xzf "$work"/node-linux-*.tgz -C "$work"
+  rm -rf "$target"
+  mv "$work/package" "$target"
+fi
+node_is_recent_enough "$target/bin/node" || { echo "ensure-node: $target/bin/node does not run" >&2; exit 1; }
+echo "$target/bin"
