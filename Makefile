@@ -42,5 +42,7 @@ demo: build ## dry-run of the default plan: prints every object a run would crea
 bench: build ## start-up and planning benchmarks (reports, never fails on timing)
 	npm run --silent bench
 
+include test/cluster/cluster.mk
+
 clean: ## remove build output and dependencies
 	rm -rf dist node_modules

@@ -1,0 +1,778 @@
+/**
+ * VMI simulator: plays KubeVirt's virt-controller and CDI's DataVolume controller against a real
+ * kube-apiserver that has the real VirtualMachine / VirtualMachineInstance / DataVolume CRDs.
+ * There are no nodes, pods or guests: only the objects and statuses those controllers write.
+ *
+ * Behaviour (level-based: every VM is reconciled from what the API server holds now):
+ *  - VirtualMachine with `runStrategy: Always` (or `RerunOnFailure`, or the deprecated
+ *    `running: true`): its `dataVolumeTemplates` become DataVolumes (ownerReference → VM), which
+ *    go Pending → ImportInProgress → Succeeded after `delays.dataVolume` ms. A DataVolume whose
+ *    storage class is in `missingStorageClasses` (default: `missing`) stays Pending with the
+ *    condition CDI reports for a claim that cannot bind. Once every DataVolume succeeded, the VM's
+ *    VirtualMachineInstance is created (same name, ownerReference → VM, spec = template spec) and
+ *    moved Pending → Scheduling → Scheduled (nodeName) → Running (interface IP, Ready /
+ *    LiveMigratable / AgentConnected conditions), each step after its configured delay.
+ *    The VM's `/status` follows (printableStatus Provisioning / Starting / Running, ready, created).
+ *  - `runStrategy: Halted` / `Manual` / `running: false`: the VMI is deleted, VM is Stopped.
+ *  - Deleting a VM deletes its VMI and DataVolumes (kube-controller-manager's garbage collector
+ *    would too, from the ownerReferences, but only after its resync).
+ *  - Failure injection: VM annotation `simulator.virtwork.io/fail` = `Failed` (the VMI reaches
+ *    Scheduled then goes Failed; VM CrashLoopBackOff) or `Unschedulable` (the VMI stays in
+ *    Scheduling with PodScheduled=False/Unschedulable; VM ErrorUnschedulable). Optional
+ *    `simulator.virtwork.io/fail-reason` sets the message. The same can be set per VM name with
+ *    the `failures` option or `simulator.setFailure()`.
+ *
+ * Every write is sent with `fieldValidation=Strict`, so the simulator's own objects are checked
+ * against the real schemas too.
+ */
+import * as k8s from "@kubernetes/client-node";
+
+export type FailureMode = "Failed" | "Unschedulable";
+
+export interface PhaseDelays {
+  /** ms a new VMI stays Pending before Scheduling */
+  scheduling: number;
+  /** ms in Scheduling before Scheduled (nodeName set) */
+  scheduled: number;
+  /** ms in Scheduled before Running (or Failed when failure is injected) */
+  running: number;
+  /** ms a DataVolume imports before Succeeded */
+  dataVolume: number;
+}
+
+export interface SimulatorOptions {
+  /** kubeconfig file (the cluster's simulator.kubeconfig) or a loaded KubeConfig */
+  kubeconfig: string | k8s.KubeConfig;
+  /** watch only this namespace (tests); all namespaces when omitted (sandbox) */
+  namespace?: string;
+  delays?: Partial<PhaseDelays>;
+  nodeName?: string;
+  /** first three octets of the pod network; VMIs get <prefix>.<n> */
+  ipPrefix?: string;
+  missingStorageClasses?: string[];
+  /** VM name → failure mode (in addition to the VM annotation) */
+  failures?: Record<string, FailureMode>;
+  log?: (msg: string) => void;
+}
+
+export interface Simulator {
+  stop(): Promise<void>;
+  setFailure(vmName: string, mode: FailureMode | undefined): void;
+  /** resolves when the simulator has no reconcile in flight (pending timers do not count) */
+  idle(): Promise<void>;
+  /** number of reconcile errors seen (retried with backoff) */
+  readonly errors: number;
+}
+
+export const FAIL_ANNOTATION = "simulator.virtwork.io/fail";
+export const FAIL_REASON_ANNOTATION = "simulator.virtwork.io/fail-reason";
+export const DEFAULT_DELAYS: PhaseDelays = { scheduling: 200, scheduled: 200, running: 300, dataVolume: 300 };
+
+interface OwnerRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+interface Meta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+  ownerReferences?: OwnerRef[];
+}
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string | null;
+  lastProbeTime?: string | null;
+  lastHeartbeatTime?: string | null;
+}
+interface DVTemplate {
+  metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: {
+    storage?: { storageClassName?: string };
+    pvc?: { storageClassName?: string };
+    [k: string]: unknown;
+  };
+}
+interface VM {
+  metadata: Meta;
+  spec?: {
+    runStrategy?: string;
+    running?: boolean;
+    template?: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec?: {
+        domain?: { devices?: { interfaces?: { name?: string }[] } };
+        networks?: { name?: string }[];
+        [k: string]: unknown;
+      };
+    };
+    dataVolumeTemplates?: DVTemplate[];
+  };
+  status?: Record<string, unknown>;
+}
+interface VMI {
+  metadata: Meta;
+  status?: { phase?: string; nodeName?: string; conditions?: Condition[]; [k: string]: unknown };
+}
+interface DV {
+  metadata: Meta;
+  spec?: DVTemplate["spec"];
+  status?: { phase?: string; conditions?: Condition[]; [k: string]: unknown };
+}
+
+const KV = { group: "kubevirt.io", version: "v1" };
+const CDI = { group: "cdi.kubevirt.io", version: "v1beta1" };
+const MERGE = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
+const STRICT = "Strict";
+
+function httpCode(err: unknown): number | undefined {
+  if (err instanceof k8s.ApiException) return err.code;
+  return undefined;
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return h >>> 0;
+}
+
+function nowIso(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function wantsRunning(vm: VM): boolean {
+  const rs = vm.spec?.runStrategy;
+  if (rs !== undefined) return rs === "Always" || rs === "RerunOnFailure";
+  return vm.spec?.running === true;
+}
+
+/** keeps lastTransitionTime when a condition's status did not change */
+function mergeConditions(prev: Condition[] | undefined, next: Condition[], ts: string): Condition[] {
+  return next.map((c) => {
+    const old = prev?.find((p) => p.type === c.type);
+    const same = old && old.status === c.status && old.lastTransitionTime;
+    return { ...c, lastTransitionTime: same ? old.lastTransitionTime : ts };
+  });
+}
+
+function stable(v: unknown): string {
+  return JSON.stringify(v, (_k, val) =>
+    val && typeof val === "object" && !Array.isArray(val)
+      ? Object.fromEntries(
+          Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : val,
+  );
+}
+
+/** strips timestamps so status comparisons only see meaningful changes */
+function statusKey(s: unknown): string {
+  return stable(s).replace(/"(lastTransitionTime|lastProbeTime|lastHeartbeatTime)":"[^"]*"/g, "");
+}
+
+export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
+  const kc = typeof opts.kubeconfig === "string" ? new k8s.KubeConfig() : opts.kubeconfig;
+  if (typeof opts.kubeconfig === "string") kc.loadFromFile(opts.kubeconfig);
+  const api = kc.makeApiClient(k8s.CustomObjectsApi);
+  const watcher = new k8s.Watch(kc);
+  const delays: PhaseDelays = { ...DEFAULT_DELAYS, ...opts.delays };
+  const nodeName = opts.nodeName ?? "sim-node-1";
+  const ipPrefix = opts.ipPrefix ?? "10.128.0";
+  const missing = new Set(opts.missingStorageClasses ?? ["missing"]);
+  const failures = new Map<string, FailureMode>(Object.entries(opts.failures ?? {}));
+  const log = opts.log ?? (() => {});
+  const ns = opts.namespace;
+
+  let stopped = false;
+  let errors = 0;
+  const aborts = new Set<AbortController>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const chains = new Map<string, Promise<void>>();
+  const inflight = new Set<Promise<void>>();
+  const retries = new Map<string, number>();
+  /** key → when the VMI/DV entered its current simulated phase (ms) */
+  const since = new Map<string, number>();
+  /** last VM seen per key, so a deletion can clean up what the VM owned */
+  const lastSeen = new Map<string, VM>();
+
+  const vmPath = (n?: string) => (n ? `/apis/kubevirt.io/v1/namespaces/${n}` : "/apis/kubevirt.io/v1");
+
+  function schedule(key: string, ms: number): void {
+    if (stopped) return;
+    const old = timers.get(key);
+    if (old) clearTimeout(old);
+    timers.set(
+      key,
+      setTimeout(
+        () => {
+          timers.delete(key);
+          enqueue(key);
+        },
+        Math.max(0, ms),
+      ),
+    );
+  }
+
+  function enqueue(key: string): void {
+    if (stopped) return;
+    const prev = chains.get(key) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      if (stopped) return;
+      try {
+        await reconcile(key);
+        retries.delete(key);
+      } catch (err) {
+        if (stopped) return;
+        errors++;
+        const n = (retries.get(key) ?? 0) + 1;
+        retries.set(key, n);
+        const code = httpCode(err);
+        log(`reconcile ${key} failed (${code ?? (err as Error).message}); retry ${n}`);
+        if (code === 403 && /being terminated/.test(String((err as k8s.ApiException<unknown>).body))) return;
+        schedule(key, Math.min(5000, 100 * 2 ** n));
+      }
+    });
+    chains.set(key, next);
+    inflight.add(next);
+    void next.finally(() => {
+      inflight.delete(next);
+      if (chains.get(key) === next) chains.delete(key);
+    });
+  }
+
+  function failureOf(vm: VM): { mode: FailureMode; message: string } | undefined {
+    const a = vm.metadata.annotations?.[FAIL_ANNOTATION];
+    const mode =
+      failures.get(vm.metadata.name) ??
+      (a ? (a.toLowerCase() === "unschedulable" ? "Unschedulable" : "Failed") : undefined);
+    if (!mode) return undefined;
+    const message =
+      vm.metadata.annotations?.[FAIL_REASON_ANNOTATION] ??
+      (mode === "Unschedulable"
+        ? "0/1 nodes are available: 1 Insufficient devices.kubevirt.io/kvm. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+        : "server error. command SyncVMI failed: \"LibvirtError(Code=1, Domain=10, Message='internal error: qemu unexpectedly closed the monitor')\"");
+    return { mode, message };
+  }
+
+  async function get<T>(
+    g: typeof KV,
+    plural: string,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined> {
+    try {
+      return (await api.getNamespacedCustomObject({ ...g, namespace, plural, name })) as T;
+    } catch (err) {
+      if (httpCode(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async function del(g: typeof KV, plural: string, namespace: string, name: string, ownerUid?: string) {
+    if (ownerUid) {
+      const cur = await get<{ metadata: Meta }>(g, plural, namespace, name);
+      if (!cur?.metadata.ownerReferences?.some((o) => o.uid === ownerUid)) return;
+    }
+    try {
+      await api.deleteNamespacedCustomObject({
+        ...g,
+        namespace,
+        plural,
+        name,
+        propagationPolicy: "Background",
+      });
+      log(`deleted ${plural} ${namespace}/${name}`);
+    } catch (err) {
+      if (httpCode(err) !== 404) throw err;
+    }
+  }
+
+  function ownerRef(vm: VM): OwnerRef {
+    return {
+      apiVersion: "kubevirt.io/v1",
+      kind: "VirtualMachine",
+      name: vm.metadata.name,
+      uid: vm.metadata.uid ?? "",
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+  }
+
+  async function cleanupOwned(vm: VM): Promise<void> {
+    const namespace = vm.metadata.namespace ?? "";
+    await del(KV, "virtualmachineinstances", namespace, vm.metadata.name, vm.metadata.uid);
+    for (const t of vm.spec?.dataVolumeTemplates ?? []) {
+      if (t.metadata?.name) await del(CDI, "datavolumes", namespace, t.metadata.name, vm.metadata.uid);
+    }
+  }
+
+  /** ensures the DataVolumes exist and advances them; returns whether all succeeded, the first pending problem */
+  async function reconcileDataVolumes(vm: VM, key: string): Promise<{ ready: boolean; wait?: number }> {
+    const namespace = vm.metadata.namespace ?? "";
+    let ready = true;
+    let wait: number | undefined;
+    for (const t of vm.spec?.dataVolumeTemplates ?? []) {
+      const name = t.metadata?.name;
+      if (!name) continue;
+      const dvKey = `dv:${namespace}/${name}`;
+      let dv = await get<DV>(CDI, "datavolumes", namespace, name);
+      if (!dv) {
+        const body = {
+          apiVersion: "cdi.kubevirt.io/v1beta1",
+          kind: "DataVolume",
+          metadata: {
+            name,
+            namespace,
+            labels: { ...t.metadata?.labels, "kubevirt.io/created-by": vm.metadata.uid ?? "" },
+            ...(t.metadata?.annotations ? { annotations: t.metadata.annotations } : {}),
+            ownerReferences: [ownerRef(vm)],
+          },
+          spec: t.spec ?? {},
+        };
+        dv = (await api.createNamespacedCustomObject({
+          ...CDI,
+          namespace,
+          plural: "datavolumes",
+          body,
+          fieldValidation: STRICT,
+        })) as DV;
+        since.set(dvKey, Date.now());
+        log(`created DataVolume ${namespace}/${name}`);
+      }
+      if (dv.metadata.deletionTimestamp) {
+        ready = false;
+        continue;
+      }
+      const sc = dv.spec?.storage?.storageClassName ?? dv.spec?.pvc?.storageClassName;
+      const phase = dv.status?.phase;
+      const ts = nowIso();
+      let status: Record<string, unknown>;
+      if (sc !== undefined && missing.has(sc)) {
+        ready = false;
+        status = {
+          phase: "Pending",
+          progress: "N/A",
+          claimName: name,
+          conditions: mergeConditions(
+            dv.status?.conditions,
+            [
+              {
+                type: "Bound",
+                status: "False",
+                reason: "Pending",
+                message: `PVC ${name} Pending; storageclass.storage.k8s.io "${sc}" not found`,
+              },
+              { type: "Ready", status: "False", reason: "Pending", message: "" },
+              { type: "Running", status: "False", reason: "Pending", message: "" },
+            ],
+            ts,
+          ),
+        };
+      } else if (phase === "Succeeded") {
+        continue;
+      } else {
+        const start = since.get(dvKey) ?? Date.now();
+        if (!since.has(dvKey)) since.set(dvKey, start);
+        const left = start + delays.dataVolume - Date.now();
+        if (left > 0) {
+          ready = false;
+          wait = Math.min(wait ?? left, left);
+          status = {
+            phase: "ImportInProgress",
+            progress: "42.00%",
+            claimName: name,
+            conditions: mergeConditions(
+              dv.status?.conditions,
+              [
+                { type: "Bound", status: "True", reason: "Bound", message: `PVC ${name} Bound` },
+                { type: "Ready", status: "False", reason: "TransferRunning", message: "" },
+                { type: "Running", status: "True", reason: "Pod is running", message: "" },
+              ],
+              ts,
+            ),
+          };
+        } else {
+          status = {
+            phase: "Succeeded",
+            progress: "100.0%",
+            claimName: name,
+            conditions: mergeConditions(
+              dv.status?.conditions,
+              [
+                { type: "Bound", status: "True", reason: "Bound", message: `PVC ${name} Bound` },
+                { type: "Ready", status: "True", reason: "", message: "" },
+                { type: "Running", status: "False", reason: "Completed", message: "Import Complete" },
+              ],
+              ts,
+            ),
+          };
+        }
+      }
+      if (statusKey(status) !== statusKey(dv.status)) {
+        await api.patchNamespacedCustomObjectStatus(
+          { ...CDI, namespace, plural: "datavolumes", name, body: { status }, fieldValidation: STRICT },
+          MERGE,
+        );
+        log(`DataVolume ${namespace}/${name} → ${String(status.phase)}`);
+      }
+      if (status.phase !== "Succeeded") ready = false;
+    }
+    void key;
+    return wait === undefined ? { ready } : { ready, wait };
+  }
+
+  async function setVMStatus(vm: VM, printable: string, ready: boolean, created: boolean, reason?: string) {
+    const namespace = vm.metadata.namespace ?? "";
+    const prev = vm.status as { conditions?: Condition[] } | undefined;
+    const ts = nowIso();
+    const status: Record<string, unknown> = {
+      printableStatus: printable,
+      created,
+      ready,
+      ...(vm.spec?.runStrategy ? { runStrategy: vm.spec.runStrategy } : {}),
+      ...(vm.metadata.generation !== undefined
+        ? { observedGeneration: vm.metadata.generation, desiredGeneration: vm.metadata.generation }
+        : {}),
+      conditions: mergeConditions(
+        prev?.conditions,
+        [
+          ready
+            ? { type: "Ready", status: "True", reason: "", message: "", lastProbeTime: null }
+            : {
+                type: "Ready",
+                status: "False",
+                reason: reason ?? (created ? "GuestNotRunning" : "VMINotExists"),
+                message: reason
+                  ? printable
+                  : created
+                    ? "Guest VM is not reported as running"
+                    : "VMI does not exist",
+                lastProbeTime: null,
+              },
+        ],
+        ts,
+      ),
+    };
+    if (statusKey(status) === statusKey(vm.status)) return;
+    await api.patchNamespacedCustomObjectStatus(
+      {
+        ...KV,
+        namespace,
+        plural: "virtualmachines",
+        name: vm.metadata.name,
+        body: { status },
+        fieldValidation: STRICT,
+      },
+      MERGE,
+    );
+    log(`VirtualMachine ${namespace}/${vm.metadata.name} → ${printable}`);
+  }
+
+  function vmiStatus(
+    vm: VM,
+    phase: string,
+    failure: { mode: FailureMode; message: string } | undefined,
+    prev?: VMI,
+  ) {
+    const namespace = vm.metadata.namespace ?? "";
+    const name = vm.metadata.name;
+    const ts = nowIso();
+    const h = hash(`${namespace}/${name}`);
+    const transitions = [...((prev?.status?.phaseTransitionTimestamps as unknown[]) ?? [])] as {
+      phase: string;
+      phaseTransitionTimestamp: string;
+    }[];
+    if (transitions.at(-1)?.phase !== phase) transitions.push({ phase, phaseTransitionTimestamp: ts });
+    const ifName =
+      vm.spec?.template?.spec?.domain?.devices?.interfaces?.[0]?.name ??
+      vm.spec?.template?.spec?.networks?.[0]?.name ??
+      "default";
+    const ip = `${ipPrefix}.${(h % 250) + 2}`;
+    const mac = `02:${[1, 2, 3, 4, 5].map((i) => ((h >>> (i * 5)) & 0xff).toString(16).padStart(2, "0")).join(":")}`;
+    const onNode = phase === "Scheduled" || phase === "Running" || phase === "Failed";
+    const base: Record<string, unknown> = {
+      phase,
+      phaseTransitionTimestamps: transitions,
+      guestOSInfo: {},
+      qosClass: "Burstable",
+      launcherContainerImageVersion: "quay.io/kubevirt/virt-launcher:v1.8.4",
+      runtimeUser: 107,
+      virtualMachineRevisionName: `revision-start-vm-${vm.metadata.uid ?? ""}-${vm.metadata.generation ?? 1}`,
+    };
+    let conditions: Condition[];
+    if (phase === "Running") {
+      conditions = [
+        { type: "Ready", status: "True", lastProbeTime: null },
+        { type: "LiveMigratable", status: "True", lastProbeTime: null },
+        { type: "AgentConnected", status: "True", lastProbeTime: null },
+      ];
+      Object.assign(base, {
+        nodeName,
+        interfaces: [
+          {
+            name: ifName,
+            interfaceName: "eth0",
+            ipAddress: ip,
+            ipAddresses: [ip],
+            mac,
+            infoSource: "domain, guest-agent",
+            queueCount: 1,
+          },
+        ],
+        migrationMethod: "BlockMigration",
+        migrationTransport: "Unix",
+        guestOSInfo: { id: "fedora", name: "Fedora Linux", prettyName: "Fedora Linux 41 (Cloud Edition)" },
+      });
+    } else if (phase === "Failed") {
+      conditions = [
+        {
+          type: "Ready",
+          status: "False",
+          reason: "PodTerminating",
+          message: failure?.message ?? "virt-launcher pod is terminating",
+          lastProbeTime: null,
+        },
+      ];
+      Object.assign(base, { nodeName, reason: failure?.message ?? "" });
+    } else if (phase === "Scheduling" && failure?.mode === "Unschedulable") {
+      conditions = [
+        {
+          type: "Ready",
+          status: "False",
+          reason: "GuestNotRunning",
+          message: "Guest VM is not reported as running",
+          lastProbeTime: null,
+        },
+        {
+          type: "PodScheduled",
+          status: "False",
+          reason: "Unschedulable",
+          message: failure.message,
+          lastProbeTime: null,
+        },
+      ];
+    } else {
+      conditions = [
+        {
+          type: "Ready",
+          status: "False",
+          reason: "GuestNotRunning",
+          message: "Guest VM is not reported as running",
+          lastProbeTime: null,
+        },
+      ];
+      if (onNode) base.nodeName = nodeName;
+    }
+    base.conditions = mergeConditions(prev?.status?.conditions, conditions, ts);
+    return base;
+  }
+
+  const NEXT: Record<string, [string, keyof PhaseDelays]> = {
+    Pending: ["Scheduling", "scheduling"],
+    Scheduling: ["Scheduled", "scheduled"],
+    Scheduled: ["Running", "running"],
+  };
+
+  async function reconcile(key: string): Promise<void> {
+    const [namespace = "", name = ""] = key.split("/");
+    const vm = await get<VM>(KV, "virtualmachines", namespace, name);
+    if (!vm || vm.metadata.deletionTimestamp) {
+      const old = vm ?? lastSeen.get(key);
+      if (old) await cleanupOwned(old);
+      if (!vm) lastSeen.delete(key);
+      since.delete(`vmi:${key}`);
+      return;
+    }
+    lastSeen.set(key, vm);
+    const vmiKey = `vmi:${key}`;
+    let vmi = await get<VMI>(KV, "virtualmachineinstances", namespace, name);
+    if (!wantsRunning(vm)) {
+      if (vmi && !vmi.metadata.deletionTimestamp) await del(KV, "virtualmachineinstances", namespace, name);
+      since.delete(vmiKey);
+      await setVMStatus(vm, vmi ? "Stopping" : "Stopped", false, !!vmi);
+      if (vmi) schedule(key, 500);
+      return;
+    }
+    const dvs = await reconcileDataVolumes(vm, key);
+    if (!dvs.ready) {
+      if (!vmi) await setVMStatus(vm, "Provisioning", false, false);
+      if (dvs.wait !== undefined) schedule(key, dvs.wait);
+      return;
+    }
+    const failure = failureOf(vm);
+    if (vmi?.metadata.deletionTimestamp) {
+      schedule(key, 500);
+      return;
+    }
+    if (!vmi) {
+      const tmpl = vm.spec?.template ?? {};
+      const body = {
+        apiVersion: "kubevirt.io/v1",
+        kind: "VirtualMachineInstance",
+        metadata: {
+          name,
+          namespace,
+          labels: { ...tmpl.metadata?.labels },
+          annotations: {
+            ...tmpl.metadata?.annotations,
+            "kubevirt.io/latest-observed-api-version": "v1",
+            "kubevirt.io/storage-observed-api-version": "v1",
+          },
+          ownerReferences: [ownerRef(vm)],
+        },
+        spec: tmpl.spec ?? {},
+        status: vmiStatus(vm, "Pending", failure),
+      };
+      vmi = (await api.createNamespacedCustomObject({
+        ...KV,
+        namespace,
+        plural: "virtualmachineinstances",
+        body,
+        fieldValidation: STRICT,
+      })) as VMI;
+      since.set(vmiKey, Date.now());
+      log(`created VirtualMachineInstance ${key} → Pending`);
+    }
+    const phase = vmi.status?.phase ?? "Pending";
+    if (!since.has(vmiKey)) since.set(vmiKey, Date.now());
+    const step = NEXT[phase];
+    let target = phase;
+    if (step) {
+      const [next, delayName] = step;
+      const stuck = phase === "Scheduling" && failure?.mode === "Unschedulable";
+      const left = (since.get(vmiKey) ?? 0) + delays[delayName] - Date.now();
+      if (!stuck && left <= 0) {
+        target = phase === "Scheduled" && failure?.mode === "Failed" ? "Failed" : next;
+      } else if (!stuck) {
+        schedule(key, left);
+      }
+    }
+    const desired = vmiStatus(vm, target, failure, vmi);
+    if (statusKey(desired) !== statusKey(vmi.status)) {
+      const labels =
+        target === "Pending" || target === "Scheduling" ? undefined : { "kubevirt.io/nodeName": nodeName };
+      await api.patchNamespacedCustomObject(
+        {
+          ...KV,
+          namespace,
+          plural: "virtualmachineinstances",
+          name,
+          body: { ...(labels ? { metadata: { labels } } : {}), status: desired },
+          fieldValidation: STRICT,
+        },
+        MERGE,
+      );
+      if (target !== phase) {
+        since.set(vmiKey, Date.now());
+        log(`VirtualMachineInstance ${key} → ${target}`);
+        const after = NEXT[target];
+        if (after) schedule(key, delays[after[1]]);
+      }
+    }
+    switch (target) {
+      case "Running":
+        await setVMStatus(vm, "Running", true, true);
+        break;
+      case "Failed":
+        await setVMStatus(vm, "CrashLoopBackOff", false, true, "CrashLoopBackOff");
+        break;
+      case "Scheduling":
+        if (failure?.mode === "Unschedulable") {
+          await setVMStatus(vm, "ErrorUnschedulable", false, true, "Unschedulable");
+          break;
+        }
+        await setVMStatus(vm, "Starting", false, true);
+        break;
+      default:
+        await setVMStatus(vm, "Starting", false, true);
+    }
+  }
+
+  async function watchLoop(
+    plural: string,
+    onEvent: (type: string, obj: { metadata: Meta }) => void,
+  ): Promise<void> {
+    while (!stopped) {
+      try {
+        const list = (await (ns
+          ? api.listNamespacedCustomObject({ ...KV, namespace: ns, plural })
+          : api.listClusterCustomObject({ ...KV, plural }))) as {
+          metadata: { resourceVersion: string };
+          items: { metadata: Meta }[];
+        };
+        for (const item of list.items) onEvent("ADDED", item);
+        await new Promise<void>((resolve, reject) => {
+          watcher
+            .watch(
+              `${vmPath(ns)}/${plural}`,
+              { resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true },
+              (type, obj: { metadata: Meta }) => {
+                if (type === "BOOKMARK" || type === "ERROR") return;
+                onEvent(type, obj);
+              },
+              (err) => (err && !stopped ? reject(err) : resolve()),
+            )
+            .then((ac) => {
+              if (stopped) ac.abort();
+              else aborts.add(ac);
+            }, reject);
+        });
+      } catch (err) {
+        if (stopped) return;
+        log(`watch ${plural} ended: ${(err as Error).message ?? err}; re-listing`);
+      }
+      if (!stopped) await sleep(500);
+    }
+  }
+
+  const keyOf = (m: Meta) => `${m.namespace ?? ""}/${m.name}`;
+  void watchLoop("virtualmachines", (type, obj) => {
+    const key = keyOf(obj.metadata);
+    if (type === "DELETED") lastSeen.set(key, obj as VM);
+    enqueue(key);
+  });
+  void watchLoop("virtualmachineinstances", (type, obj) => {
+    const owner = obj.metadata.ownerReferences?.find((o) => o.kind === "VirtualMachine" && o.controller);
+    if (owner && type === "DELETED") enqueue(`${obj.metadata.namespace ?? ""}/${owner.name}`);
+  });
+
+  return {
+    get errors() {
+      return errors;
+    },
+    setFailure(vmName, mode) {
+      if (mode) failures.set(vmName, mode);
+      else failures.delete(vmName);
+      for (const key of lastSeen.keys()) if (key.endsWith(`/${vmName}`)) enqueue(key);
+    },
+    async idle() {
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+    async stop() {
+      stopped = true;
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+      for (const ac of aborts) ac.abort();
+      aborts.clear();
+      await Promise.allSettled([...inflight]);
+    },
+  };
+}
