@@ -1,0 +1,29 @@
+import type { Command } from "commander";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { explicitFlags } from "./options.ts";
+
+/** What a command needs from the process, injectable for tests. */
+export interface CliContext {
+  env: Record<string, string | undefined>;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export function processContext(): CliContext {
+  return {
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  };
+}
+
+/** Flags and a logger whose level follows --verbose / VIRTWORK_VERBOSE. */
+export function commandSetup(
+  cmd: Command,
+  ctx: CliContext,
+): { flags: Record<string, unknown>; logger: Logger } {
+  const flags = explicitFlags(cmd);
+  const verboseEnv = (ctx.env.VIRTWORK_VERBOSE ?? "").toLowerCase();
+  const verbose = flags.verbose === true || verboseEnv === "true" || verboseEnv === "1";
+  return { flags, logger: createLogger({ level: verbose ? "debug" : "info", write: ctx.stderr }) };
+}

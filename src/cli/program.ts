@@ -1,0 +1,64 @@
+import { Command, CommanderError } from "commander";
+import { ExitCode, UsageError } from "../errors.ts";
+import { completionCommand } from "./commands/completion.ts";
+import { runCommand } from "./commands/run.ts";
+import { validateCommand } from "./commands/validate.ts";
+import { versionCommand } from "./commands/version.ts";
+import { workloadsCommand } from "./commands/workloads.ts";
+import type { CliContext } from "./context.ts";
+import { addGlobalOptions } from "./options.ts";
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command("virtwork")
+    .description(
+      "Create KubeVirt VMs on OpenShift Virtualization whose systemd workloads (CPU, memory, disk, PostgreSQL,\n" +
+        "network, chaos) run continuously, so monitoring, storage and network products have real signals.",
+    )
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => ctx.stdout(s),
+      writeErr: (s) => ctx.stderr(s),
+      // One line, kubectl style: "Error: unknown option '--x' (Did you mean --y?)".
+      outputError: (s, write) =>
+        write(
+          `Error: ${s
+            .replace(/^error: /, "")
+            .trim()
+            .replace(/\n+/g, " ")}\n`,
+        ),
+    })
+    .exitOverride();
+  addGlobalOptions(program);
+  for (const add of [runCommand, validateCommand, workloadsCommand, versionCommand, completionCommand]) {
+    const cmd = add(program, ctx);
+    cmd.showSuggestionAfterError(true).exitOverride();
+    cmd.configureOutput(program.configureOutput());
+  }
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  const program = buildProgram(ctx);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return ExitCode.ok;
+  }
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version displays are "errors" to commander; everything else is bad usage.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (err instanceof UsageError) {
+      ctx.stderr(`Error: ${err.message}\n`);
+      return ExitCode.usage;
+    }
+    const verbose = argv.includes("-v") || argv.includes("--verbose");
+    ctx.stderr(`Error: ${(err as Error).message ?? String(err)}\n`);
+    if (verbose && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);
+    return ExitCode.failure;
+  }
+}

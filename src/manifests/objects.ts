@@ -1,0 +1,117 @@
+import type {
+  IoK8sApiCoreV1Namespace,
+  IoK8sApiCoreV1Secret,
+  IoK8sApiCoreV1Service,
+} from "@kubevirt-ui-ext/kubevirt-api/kubernetes";
+import type { V1VirtualMachine } from "@kubevirt-ui-ext/kubevirt-api/kubevirt";
+import type { DataDisk, ServiceSpec } from "../workloads/types.ts";
+import { LABEL_COMPONENT, LABEL_ROLE, type Labels } from "./labels.ts";
+import { dataVolumeName } from "./names.ts";
+
+export type Namespace = IoK8sApiCoreV1Namespace & { apiVersion: "v1"; kind: "Namespace" };
+export type Secret = IoK8sApiCoreV1Secret & { apiVersion: "v1"; kind: "Secret" };
+export type Service = IoK8sApiCoreV1Service & { apiVersion: "v1"; kind: "Service" };
+export type VirtualMachine = V1VirtualMachine & { apiVersion: "kubevirt.io/v1"; kind: "VirtualMachine" };
+export type KubeObject = Namespace | Secret | Service | VirtualMachine;
+
+export function namespaceObject(name: string, labels: Labels): Namespace {
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels } };
+}
+
+export function cloudInitSecret(name: string, namespace: string, labels: Labels, userdata: string): Secret {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name, namespace, labels },
+    type: "Opaque",
+    stringData: { userdata },
+  };
+}
+
+/** ClusterIP Service whose selector is scoped to its workload and role (fixes reference bug 9). */
+export function workloadService(
+  spec: ServiceSpec,
+  namespace: string,
+  workload: string,
+  labels: Labels,
+): Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: spec.name, namespace, labels },
+    spec: {
+      selector: { [LABEL_COMPONENT]: workload, [LABEL_ROLE]: spec.selectorRole },
+      // targetPort is left out: the API server defaults it to `port`, which is what we want.
+      ports: spec.ports.map((p) => ({ name: p.name, port: p.port, protocol: "TCP" })),
+    },
+  };
+}
+
+export interface VirtualMachineInput {
+  name: string;
+  namespace: string;
+  labels: Labels;
+  cpuCores: number;
+  memory: string;
+  image: string;
+  secretName: string;
+  dataDisks: DataDisk[];
+  diskSize: string;
+  storageClass?: string;
+}
+
+/** The VirtualMachine shape of reference §4.1, with `runStrategy: Always` and labelled DVs. */
+export function virtualMachine(input: VirtualMachineInput): VirtualMachine {
+  const dataVolumes = input.dataDisks.map((d) => ({
+    disk: d,
+    dvName: dataVolumeName(d.dataVolumeBase, input.name),
+  }));
+  const vm: VirtualMachine = {
+    apiVersion: "kubevirt.io/v1",
+    kind: "VirtualMachine",
+    metadata: { name: input.name, namespace: input.namespace, labels: input.labels },
+    spec: {
+      runStrategy: "Always",
+      template: {
+        metadata: { labels: input.labels },
+        spec: {
+          domain: {
+            cpu: { cores: input.cpuCores },
+            resources: { requests: { memory: input.memory } },
+            devices: {
+              disks: [
+                { name: "containerdisk", disk: { bus: "virtio" } },
+                { name: "cloudinitdisk", disk: { bus: "virtio" } },
+                ...dataVolumes.map(({ disk }) => ({
+                  name: disk.name,
+                  serial: disk.serial,
+                  disk: { bus: "virtio" },
+                })),
+              ],
+              interfaces: [{ name: "default", masquerade: {} }],
+            },
+          },
+          networks: [{ name: "default", pod: {} }],
+          volumes: [
+            { name: "containerdisk", containerDisk: { image: input.image } },
+            { name: "cloudinitdisk", cloudInitNoCloud: { secretRef: { name: input.secretName } } },
+            ...dataVolumes.map(({ disk, dvName }) => ({ name: disk.name, dataVolume: { name: dvName } })),
+          ],
+        },
+      },
+    },
+  };
+  if (dataVolumes.length && vm.spec) {
+    vm.spec.dataVolumeTemplates = dataVolumes.map(({ disk, dvName }) => ({
+      metadata: { name: dvName, labels: input.labels },
+      spec: {
+        source: { blank: {} },
+        storage: {
+          resources: { requests: { storage: disk.size ?? input.diskSize } },
+          ...(input.storageClass ? { storageClassName: input.storageClass } : {}),
+        },
+      },
+    }));
+  }
+  return vm;
+}

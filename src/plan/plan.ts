@@ -1,0 +1,129 @@
+import { MAX_USERDATA_BYTES, renderCloudConfig } from "../cloudinit/cloud-config.ts";
+import type { Config } from "../config/load.ts";
+import { UsageError } from "../errors.ts";
+import { runLabels, workloadLabels } from "../manifests/labels.ts";
+import { cloudInitSecretName, dataVolumeName, dns1123LabelProblem, vmName } from "../manifests/names.ts";
+import {
+  cloudInitSecret,
+  type KubeObject,
+  namespaceObject,
+  type Secret,
+  type Service,
+  type VirtualMachine,
+  virtualMachine,
+  workloadService,
+} from "../manifests/objects.ts";
+import { fedora, type GuestProfile } from "../workloads/guest.ts";
+import type { Registry } from "../workloads/registry.ts";
+
+export interface PlannedVm {
+  name: string;
+  workload: string;
+  role?: string;
+  secretName: string;
+  dataVolumes: string[];
+}
+
+export interface PlannedWorkload {
+  name: string;
+  vms: number;
+  /** VMs per role for multi-role workloads. */
+  roles: Record<string, number>;
+}
+
+/** Everything a run creates, in creation order, as plain objects (design §1). */
+export interface Plan {
+  runId: string;
+  namespace: string;
+  objects: KubeObject[];
+  vms: PlannedVm[];
+  workloads: PlannedWorkload[];
+}
+
+export interface PlanOptions {
+  runId: string;
+  /** Replace SSH passwords in user-data (for printing); never set when applying. */
+  redactSecrets?: boolean;
+  guest?: GuestProfile;
+}
+
+/** Builds the plan. Pure: no I/O, no clock; the run id comes in. */
+export function plan(config: Config, registry: Registry, options: PlanOptions): Plan {
+  const { runId } = options;
+  const guest = options.guest ?? fedora;
+  const services: Service[] = [];
+  const secrets: Secret[] = [];
+  const machines: VirtualMachine[] = [];
+  const vms: PlannedVm[] = [];
+  const workloads: PlannedWorkload[] = [];
+
+  for (const selected of config.workloads) {
+    const workload = registry.get(selected.name);
+    if (!workload) throw new UsageError(`unknown workload "${selected.name}"`);
+    const output = workload.build({ namespace: config.namespace, params: selected.params, guest });
+    const planned: PlannedWorkload = { name: workload.name, vms: 0, roles: {} };
+    if (output.service) {
+      services.push(
+        workloadService(
+          output.service,
+          config.namespace,
+          workload.name,
+          workloadLabels(runId, workload.name),
+        ),
+      );
+    }
+    for (const { role, guest: guestConfig } of output.roles) {
+      const userdata = renderCloudConfig(guestConfig, config.ssh, { redact: options.redactSecrets ?? false });
+      const size = Buffer.byteLength(userdata);
+      if (size > MAX_USERDATA_BYTES) {
+        throw new UsageError(
+          `workload "${workload.name}"${role ? ` role "${role}"` : ""}: cloud-init user-data is ${size} bytes, over the 1 MiB Secret limit; shorten params or SSH keys`,
+        );
+      }
+      for (let i = 0; i < selected.vmCount; i++) {
+        const name = vmName(workload.name, i, role);
+        const problem = dns1123LabelProblem(name);
+        if (problem) throw new UsageError(`VM name "${name}" (workload "${workload.name}"): ${problem}`);
+        const secretName = cloudInitSecretName(name);
+        const labels = workloadLabels(runId, workload.name, role);
+        secrets.push(
+          cloudInitSecret(secretName, config.namespace, workloadLabels(runId, workload.name), userdata),
+        );
+        const vmInput = {
+          name,
+          namespace: config.namespace,
+          labels,
+          cpuCores: selected.cpuCores,
+          memory: selected.memory,
+          image: config.containerDiskImage,
+          secretName,
+          dataDisks: output.dataDisks,
+          diskSize: config.diskSize,
+          ...(config.storageClass ? { storageClass: config.storageClass } : {}),
+        };
+        machines.push(virtualMachine(vmInput));
+        const vm: PlannedVm = {
+          name,
+          workload: workload.name,
+          secretName,
+          dataVolumes: output.dataDisks.map((d) => dataVolumeName(d.dataVolumeBase, name)),
+        };
+        if (role !== undefined) {
+          vm.role = role;
+          planned.roles[role] = (planned.roles[role] ?? 0) + 1;
+        }
+        vms.push(vm);
+        planned.vms++;
+      }
+    }
+    workloads.push(planned);
+  }
+
+  const objects: KubeObject[] = [
+    namespaceObject(config.namespace, runLabels(runId)),
+    ...services,
+    ...secrets,
+    ...machines,
+  ];
+  return { runId, namespace: config.namespace, objects, vms, workloads };
+}

@@ -1,0 +1,34 @@
+import { randomUUID } from "node:crypto";
+import { type Config, type LoadInput, loadConfig } from "../config/load.ts";
+import type { Logger } from "../log/logger.ts";
+import { createRegistry, type Registry } from "../workloads/registry.ts";
+import { type Plan, plan } from "./plan.ts";
+
+export interface PreparedRun {
+  config: Config;
+  plan: Plan;
+  registry: Registry;
+}
+
+/**
+ * Configuration to plan, shared by `run` and `validate`: everything that can be wrong with
+ * the input is found here, before any API call.
+ */
+export function prepareRun(
+  input: Omit<LoadInput, "registry"> & {
+    logger: Logger;
+    runId?: string;
+    /** "print" redacts SSH passwords unless --show-secrets; "apply" keeps them. */
+    purpose: "print" | "apply";
+  },
+): PreparedRun {
+  const registry = createRegistry();
+  const { config, warnings } = loadConfig({ ...input, registry });
+  for (const warning of warnings) input.logger.warn(warning);
+  const runId = input.runId ?? randomUUID();
+  return {
+    config,
+    registry,
+    plan: plan(config, registry, { runId, redactSecrets: input.purpose === "print" && !config.showSecrets }),
+  };
+}

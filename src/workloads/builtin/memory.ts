@@ -1,0 +1,66 @@
+import { intRange, matches } from "../params.ts";
+import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
+import type { Workload } from "../types.ts";
+
+const UNIT = "virtwork-memory.service";
+
+export const memory: Workload = {
+  name: "memory",
+  description: "Memory pressure with stress-ng virtual-memory stressors",
+  optIn: false,
+  params: [
+    {
+      name: "memory-percent",
+      type: "int",
+      default: "80",
+      description: "Share of guest memory the stressors hold, in percent",
+      check: intRange(1, 100),
+    },
+    {
+      name: "vm-stressors",
+      type: "int",
+      default: "1",
+      description: "Number of stress-ng --vm workers",
+      check: intRange(1, 1024),
+    },
+    {
+      name: "vm-method",
+      type: "string",
+      default: "all",
+      description: "stress-ng --vm-method (e.g. all, flip, zero-one)",
+      check: matches(/^[a-z0-9_-]+$/, "a stress-ng vm method such as all or flip"),
+    },
+  ],
+  build: ({ params, guest }) => ({
+    roles: [
+      {
+        guest: {
+          packages: [guest.packages.stress],
+          files: [
+            {
+              path: `${UNIT_DIR}/${UNIT}`,
+              permissions: "0644",
+              content: renderUnit({
+                unit: [
+                  ["Description", "Virtwork memory stress workload"],
+                  ["After", "network.target"],
+                ],
+                service: [
+                  ["Type", "simple"],
+                  [
+                    "ExecStart",
+                    `${guest.stressPath} --vm ${params["vm-stressors"]} --vm-bytes ${params["memory-percent"]}% --vm-method ${params["vm-method"]} --timeout 0`,
+                  ],
+                  ["Restart", "always"],
+                  ["RestartSec", 10],
+                ],
+              }),
+            },
+          ],
+          runcmd: enableNow(UNIT),
+        },
+      },
+    ],
+    dataDisks: [],
+  }),
+};

@@ -1,0 +1,75 @@
+import { intRange } from "../params.ts";
+import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
+import type { Workload } from "../types.ts";
+
+const UNIT = "virtwork-network.service";
+export const IPERF3_SERVICE = "virtwork-iperf3-server";
+
+export const network: Workload = {
+  name: "network",
+  description: "iperf3 throughput between server and client VM pairs (bidirectional TCP)",
+  optIn: false,
+  params: [
+    {
+      name: "parallel-streams",
+      type: "int",
+      default: "4",
+      description: "iperf3 -P parallel streams",
+      check: intRange(1, 128),
+    },
+    {
+      name: "test-duration",
+      type: "int",
+      default: "60",
+      description: "iperf3 -t seconds per round",
+      check: intRange(1),
+    },
+  ],
+  build: ({ params, guest, namespace }) => {
+    const unit = (description: string, execStart: string) => ({
+      path: `${UNIT_DIR}/${UNIT}`,
+      permissions: "0644" as const,
+      content: renderUnit({
+        unit: [
+          ["Description", description],
+          ["After", "network-online.target"],
+          ["Wants", "network-online.target"],
+        ],
+        service: [
+          ["Type", "simple"],
+          ["ExecStart", execStart],
+          ["Restart", "always"],
+          ["RestartSec", 10],
+        ],
+      }),
+    });
+    const server = `${IPERF3_SERVICE}.${namespace}.svc.cluster.local`;
+    return {
+      roles: [
+        {
+          role: "server",
+          guest: {
+            packages: [guest.packages.iperf3],
+            files: [unit("Virtwork iperf3 server", `${guest.iperf3Path} -s`)],
+            runcmd: enableNow(UNIT),
+          },
+        },
+        {
+          role: "client",
+          guest: {
+            packages: [guest.packages.iperf3],
+            files: [
+              unit(
+                "Virtwork iperf3 client",
+                `/bin/bash -c 'while true; do ${guest.iperf3Path} -c ${server} -t ${params["test-duration"]} -P ${params["parallel-streams"]} --bidir; sleep 10; done'`,
+              ),
+            ],
+            runcmd: enableNow(UNIT),
+          },
+        },
+      ],
+      dataDisks: [],
+      service: { name: IPERF3_SERVICE, selectorRole: "server", ports: [{ name: "iperf3", port: 5201 }] },
+    };
+  },
+};

@@ -1,0 +1,22 @@
+/** Renders systemd unit files from ordered sections, so every unit is built the same way. */
+export type UnitSection = [key: string, value: string | number][];
+
+export interface UnitSpec {
+  unit: UnitSection;
+  service: UnitSection;
+  install?: UnitSection;
+}
+
+export function renderUnit(spec: UnitSpec): string {
+  const section = (title: string, entries: UnitSection) =>
+    [`[${title}]`, ...entries.map(([k, v]) => `${k}=${v}`)].join("\n");
+  const install = spec.install ?? [["WantedBy", "multi-user.target"]];
+  return `${[section("Unit", spec.unit), section("Service", spec.service), section("Install", install)].join("\n\n")}\n`;
+}
+
+export const UNIT_DIR = "/etc/systemd/system";
+
+/** runcmd tail shared by every workload: reload units, then enable and start the workload. */
+export function enableNow(...units: string[]): string[][] {
+  return [["systemctl", "daemon-reload"], ...units.map((u) => ["systemctl", "enable", "--now", u])];
+}
