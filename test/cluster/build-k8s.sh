@@ -12,7 +12,7 @@ start=$(date +%s)
 log "building kube-apiserver + kube-controller-manager v$K8S_VERSION (cold: several minutes)"
 rm -rf "$OUT/src"; mkdir -p "$OUT/src" "$OUT/bin.tmp"; cd "$OUT/src"
 go mod init local/k8s-build >/dev/null 2>&1
-KMOD=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | jq -r .GoMod)
+KMOD=$(mod_gomod "k8s.io/kubernetes@v$K8S_VERSION")
 STAGING="v0.${K8S_VERSION#1.}"
 go mod edit -json "$KMOD" | jq -r '.Replace[] | select(.New.Path|startswith("./staging/")) | .Old.Path' |
   while read -r m; do go mod edit -replace="$m=$m@$STAGING"; done

@@ -25,7 +25,7 @@ gen() {
   local src="$CRD_DIR/src-$name"
   rm -rf "$src"; mkdir -p "$src"; cp "$CLUSTER_SRC_DIR/crdgen/$name/main.go" "$src/"; cd "$src"
   go mod init "local/$name-crdgen" >/dev/null 2>&1
-  local upstream; upstream=$(go mod download -json "$mod@$tag" | jq -r .GoMod)
+  local upstream; upstream=$(mod_gomod "$mod@$tag")
   copy_replaces "$upstream" "$tag"
   go mod edit -go="$(go mod edit -json "$upstream" | jq -r .Go)"
   go mod edit -require="$mod@$tag"

@@ -5,7 +5,7 @@ set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-1.33.13}
 KUBEVIRT_VERSION=${KUBEVIRT_VERSION:-v1.8.4}
-CDI_VERSION=${CDI_VERSION:-v1.64.0}
+CDI_VERSION=${CDI_VERSION:-v1.65.0}   # v1.64.0 is not served by the module proxy here (sumdb 404)
 ETCD_VERSION=${ETCD_VERSION:-v3.5.21}   # the etcd that kubernetes 1.33 pins (checked by build.sh)
 VIRTWORK_CACHE=${VIRTWORK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virtwork}
 CLUSTER_CACHE="$VIRTWORK_CACHE/cluster"
@@ -58,3 +58,15 @@ check_disk() {
 K8S_BIN="$CLUSTER_CACHE/k8s-$K8S_VERSION/bin"
 CRD_DIR="$CLUSTER_CACHE/crds-kubevirt-$KUBEVIRT_VERSION-cdi-$CDI_VERSION"
 ETCD_BIN="$CLUSTER_CACHE/etcd-$ETCD_VERSION/bin"
+
+# mod_gomod MODULE@VERSION: downloads a module's go.mod through the Go module proxy and prints
+# its path in the module cache; fails loudly with the proxy's answer.
+mod_gomod() {
+  local js f
+  js=$(go mod download -json "$1" 2>&1) || true
+  f=$(jq -r '.GoMod // empty' <<<"$js" 2>/dev/null || true)
+  if [ -z "$f" ] || [ ! -s "$f" ] || jq -e '.Error' <<<"$js" >/dev/null 2>&1; then
+    die "cannot download $1 from the Go module proxy: $(jq -r '.Error // empty' <<<"$js" 2>/dev/null || echo "$js")"
+  fi
+  echo "$f"
+}
