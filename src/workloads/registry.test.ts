@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { dns1123LabelProblem } from "../manifests/names.ts";
+import { BUILTIN_WORKLOADS, createRegistry, defaultWorkloadNames } from "./registry.ts";
+import {
+  assertBashSyntax,
+  buildWorkload,
+  parseUnit,
+  parseUserData,
+  unitValue,
+  unitValues,
+} from "./testing.ts";
+
+const ALL = [
+  "cpu",
+  "memory",
+  "disk",
+  "database",
+  "network",
+  "tps",
+  "chaos-disk",
+  "chaos-network",
+  "chaos-process",
+];
+
+describe("workload registry", () => {
+  it("holds the nine built-ins, names unique, in default deployment order", () => {
+    assert.equal(BUILTIN_WORKLOADS.length, 9);
+    assert.deepEqual(
+      BUILTIN_WORKLOADS.map((w) => w.name),
+      ALL,
+    );
+    const registry = createRegistry();
+    assert.equal(registry.size, 9, "no two workloads share a name");
+    assert.deepEqual([...registry.keys()], ALL);
+    for (const w of BUILTIN_WORKLOADS) assert.equal(registry.get(w.name), w);
+  });
+
+  it("selects the six non-chaos workloads by default; chaos is opt-in", () => {
+    assert.deepEqual(defaultWorkloadNames(createRegistry()), [
+      "cpu",
+      "memory",
+      "disk",
+      "database",
+      "network",
+      "tps",
+    ]);
+    assert.deepEqual(
+      BUILTIN_WORKLOADS.filter((w) => w.optIn).map((w) => w.name),
+      ["chaos-disk", "chaos-network", "chaos-process"],
+    );
+  });
+
+  it("builds a registry from any list", () => {
+    const [first, second] = BUILTIN_WORKLOADS;
+    assert.ok(first && second);
+    const registry = createRegistry([second, first]);
+    assert.deepEqual([...registry.keys()], [second.name, first.name]);
+    assert.deepEqual(defaultWorkloadNames(createRegistry([])), []);
+  });
+
+  it("param schemas: cpu has 2 params and disk 5; names unique; defaults pass their own rules", () => {
+    const registry = createRegistry();
+    assert.equal(registry.get("cpu")?.params.length, 2);
+    assert.equal(registry.get("disk")?.params.length, 5);
+    for (const w of BUILTIN_WORKLOADS) {
+      const names = w.params.map((p) => p.name);
+      assert.equal(new Set(names).size, names.length, `${w.name} param names are unique`);
+      assert.ok(w.description.length > 0, `${w.name} has a description`);
+      for (const p of w.params) {
+        assert.match(p.name, /^[a-z][a-z0-9-]*$/, `${w.name}.${p.name} is kebab-case`);
+        assert.ok(p.description.length > 0, `${w.name}.${p.name} has a description`);
+        assert.equal(p.check?.(p.default), undefined, `${w.name}.${p.name} default passes its check`);
+      }
+    }
+  });
+
+  it("workload names make valid VM names", () => {
+    for (const w of BUILTIN_WORKLOADS) {
+      assert.equal(dns1123LabelProblem(`virtwork-${w.name}-client-9999`), undefined, w.name);
+    }
+  });
+});
+
+describe("every built-in workload", () => {
+  for (const workload of BUILTIN_WORKLOADS) {
+    it(`${workload.name}: scripts 0755 that parse, units 0644 that restart or stay, runcmd ends with reload + enable`, () => {
+      const output = buildWorkload(workload);
+      assert.ok(output.roles.length >= 1);
+      for (const { role, guest } of output.roles) {
+        const label = `${workload.name}${role ? `/${role}` : ""}`;
+        const doc = parseUserData(guest);
+        const units = doc.write_files.filter((f) => f.path.startsWith("/etc/systemd/system/"));
+        assert.equal(units.length, 1, `${label}: exactly one unit`);
+        const unitFile = units[0];
+        assert.ok(unitFile);
+        const unitName = unitFile.path.slice("/etc/systemd/system/".length);
+        assert.equal(unitName, `virtwork-${workload.name}.service`);
+        assert.equal(unitFile.permissions, "0644");
+        const unit = parseUnit(unitFile.content);
+        assert.equal(unitValue(unit, "Install", "WantedBy"), "multi-user.target");
+        const type = unitValue(unit, "Service", "Type");
+        if (type === "oneshot") assert.equal(unitValue(unit, "Service", "RemainAfterExit"), "yes");
+        else assert.deepEqual(unitValues(unit, "Service", "Restart"), ["always"], label);
+
+        for (const file of doc.write_files) {
+          assert.equal(typeof file.permissions, "string", `${file.path}: permissions stay a string`);
+          if (file.path.startsWith("/usr/local/bin/")) {
+            assert.equal(file.permissions, "0755", file.path);
+            assertBashSyntax(file.content, `${label} ${file.path}`);
+          } else {
+            assert.equal(file.permissions, "0644", file.path);
+          }
+        }
+
+        const tail = doc.runcmd.slice(-2);
+        assert.deepEqual(tail, [
+          ["systemctl", "daemon-reload"],
+          ["systemctl", "enable", "--now", unitName],
+        ]);
+        for (const cmd of doc.runcmd) {
+          assert.ok(Array.isArray(cmd) && cmd.every((a) => typeof a === "string"), `${label}: argv lists`);
+        }
+        // Setup scripts run before the unit is enabled, and they exist in write_files.
+        for (const cmd of doc.runcmd.slice(0, -2)) {
+          const program = String(cmd[0]);
+          if (program.startsWith("/usr/local/bin/")) {
+            assert.ok(
+              doc.write_files.some((f) => f.path === program),
+              `${label}: ${program} is written`,
+            );
+          }
+        }
+      }
+      for (const d of output.dataDisks) {
+        assert.equal(d.dataVolumeBase, `virtwork-${workload.name}-data`);
+        const doc = parseUserData(output.roles[0]?.guest ?? { packages: [], files: [], runcmd: [] });
+        assert.ok(doc.packages.includes("xfsprogs"), `${workload.name}: xfsprogs for its data disk`);
+        const scripts = doc.write_files.map((f) => f.content).join("\n");
+        assert.ok(
+          scripts.includes(`/dev/disk/by-id/virtio-${d.serial}`),
+          `${workload.name}: finds the disk by serial`,
+        );
+      }
+    });
+  }
+});
