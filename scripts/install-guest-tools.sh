@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs the real tools that check virtwork's guest artefacts (test/guest/artifacts), from
+# Debian's packages: cloud-init (schema), systemd (systemd-analyze verify), shellcheck, and
+# what the guest scripts run on (xfsprogs, iproute2, util-linux, mount, procps, coreutils).
+# Idempotent: when every command is already there it returns at once, without touching apt.
+set -euo pipefail
+
+# command -> Debian package that provides it
+declare -A TOOLS=(
+  [cloud-init]=cloud-init
+  [shellcheck]=shellcheck
+  [systemd-analyze]=systemd
+  [mkfs.xfs]=xfsprogs
+  [ip]=iproute2
+  [tc]=iproute2
+  [losetup]=mount
+  [mount]=mount
+  [unshare]=util-linux
+  [blkid]=util-linux
+  [mountpoint]=util-linux
+  [fallocate]=util-linux
+  [ps]=procps
+  [df]=coreutils
+  [awk]=mawk
+)
+
+# cloud-init must be Debian's (run by the system python with its own modules).
+have() { PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" command -v "$1" >/dev/null 2>&1; }
+
+missing=()
+for cmd in "${!TOOLS[@]}"; do
+  have "$cmd" || missing+=("${TOOLS[$cmd]}")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "guest tools: all present"
+  exit 0
+fi
+mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
+
+if ! have apt-get; then
+  echo "guest tools: missing ${packages[*]} and no apt-get here (Debian/Ubuntu only)" >&2
+  exit 1
+fi
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if have sudo; then
+    SUDO=(sudo -n)
+  else
+    echo "guest tools: installing ${packages[*]} needs root (or sudo)" >&2
+    exit 1
+  fi
+fi
+
+echo "guest tools: installing ${packages[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+
+for cmd in "${!TOOLS[@]}"; do
+  if ! have "$cmd"; then
+    echo "guest tools: $cmd still missing after installing ${packages[*]}" >&2
+    exit 1
+  fi
+done
+echo "guest tools: installed ${packages[*]}"
