@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createLogger, type Logger } from "../log/logger.ts";
+import { writeAll } from "./io.ts";
 import { explicitFlags } from "./options.ts";
 
 /** What a command needs from the process, injectable for tests. */
@@ -12,8 +13,8 @@ export interface CliContext {
 export function processContext(): CliContext {
   return {
     env: process.env,
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
+    stdout: (text) => writeAll(1, text),
+    stderr: (text) => writeAll(2, text),
   };
 }
 

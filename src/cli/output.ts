@@ -1,12 +1,8 @@
-import { stringify } from "yaml";
+import { toYaml } from "../util/yaml-emit.ts";
 
 /** Multi-document YAML (`---` between documents); `kubectl apply -f -` reads it as is. */
 export function toYamlDocuments(objects: readonly unknown[]): string {
-  return objects
-    .map((o) =>
-      stringify(o, { version: "1.1", blockQuote: "literal", lineWidth: 0, aliasDuplicateObjects: false }),
-    )
-    .join("---\n");
+  return objects.map((o) => toYaml(o)).join("---\n");
 }
 
 /** A Kubernetes `List`, like `kubectl get -o json`. */

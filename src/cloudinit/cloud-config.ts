@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import { toYaml } from "../util/yaml-emit.ts";
 import type { GuestConfig } from "../workloads/types.ts";
 
 export const CLOUD_CONFIG_HEADER = "#cloud-config\n";
@@ -47,15 +47,5 @@ export function renderCloudConfig(
     if (ssh.password) doc.ssh_pwauth = true;
   }
   if (Object.keys(doc).length === 0) return CLOUD_CONFIG_HEADER;
-  return (
-    CLOUD_CONFIG_HEADER +
-    stringify(doc, {
-      version: "1.1",
-      blockQuote: "literal",
-      lineWidth: 0,
-      indent: 2,
-      defaultStringType: "PLAIN",
-      defaultKeyType: "PLAIN",
-    })
-  );
+  return CLOUD_CONFIG_HEADER + toYaml(doc);
 }

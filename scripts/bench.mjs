@@ -1,0 +1,78 @@
+// Benchmarks (npm run bench): reports medians and ratios, never fails on a timing.
+//  - cold start of `virtwork --help` and `virtwork run --dry-run` vs `node -e 0`
+//  - time and peak memory to plan and print 1000 VMs
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const bundle = new URL("../dist/virtwork.mjs", import.meta.url).pathname;
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VIRTWORK_")));
+
+function timeOnce(args, extraEnv = {}) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, {
+    env: { ...env, ...extraEnv },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function bench(args) {
+  for (let i = 0; i < 2; i++) timeOnce(args); // warm the file cache
+  return median(Array.from({ length: RUNS }, () => timeOnce(args)));
+}
+
+const baseline = bench(["-e", "0"]);
+const help = bench([bundle, "--help"]);
+const dryRun = bench([bundle, "run", "--dry-run"]);
+
+// Peak memory of a 1000-VM plan: a preload writes the process's max RSS at exit.
+const dir = mkdtempSync(join(tmpdir(), "virtwork-bench-"));
+const preload = join(dir, "rss.mjs");
+const rssFile = join(dir, "rss.txt");
+writeFileSync(
+  preload,
+  `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));`.replace(
+    'require("node:fs")',
+    "process.getBuiltinModule('node:fs')",
+  ),
+);
+const bigArgs = [
+  "--import",
+  preload,
+  bundle,
+  "run",
+  "--dry-run",
+  "--workloads",
+  "cpu",
+  "--vm-count",
+  "1000",
+  "-o",
+  "json",
+];
+const big = median(Array.from({ length: 5 }, () => timeOnce(bigArgs)));
+const peakMb = Number(readFileSync(rssFile, "utf8")) / 1024;
+rmSync(dir, { recursive: true, force: true });
+
+const rows = [
+  ["node -e 0", baseline, 1, ""],
+  ["virtwork --help", help, help / baseline, ""],
+  ["virtwork run --dry-run (default plan)", dryRun, dryRun / baseline, "goal ≤ 2.0×"],
+  ["plan + print 1000 VMs (-o json)", big, big / baseline, `peak RSS ${peakMb.toFixed(0)} MB, goal ≤ 150 MB`],
+];
+console.log(`median of ${RUNS} runs (Node ${process.version})`);
+for (const [name, ms, ratio, note] of rows) {
+  console.log(
+    `${name.padEnd(40)} ${ms.toFixed(1).padStart(8)} ms  ${ratio.toFixed(2).padStart(6)}×  ${note}`,
+  );
+}

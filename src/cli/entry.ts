@@ -1,0 +1,6 @@
+import { enableCompileCache } from "node:module";
+
+// Cache V8's compiled code of the bundle (in the OS temp dir) so a warm start skips parsing.
+// It must be on before the CLI's code is loaded, hence the dynamic import.
+enableCompileCache?.();
+await import("./main.ts");

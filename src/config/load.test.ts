@@ -1,0 +1,498 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { stringify } from "yaml";
+import { UsageError } from "../errors.ts";
+import { createRegistry } from "../workloads/registry.ts";
+import { type Config, loadConfig } from "./load.ts";
+
+const registry = createRegistry();
+const CONFIG_PATH = "/virtwork-test/config.yaml";
+
+interface Sources {
+  flags?: Record<string, unknown>;
+  env?: Record<string, string>;
+  file?: Record<string, unknown>;
+  files?: Record<string, string>;
+}
+
+function load(s: Sources = {}) {
+  const files: Record<string, string> = { ...s.files };
+  const flags = { ...s.flags };
+  if (s.file) {
+    files[CONFIG_PATH] = stringify(s.file);
+    flags.config = CONFIG_PATH;
+  }
+  return loadConfig({
+    flags,
+    env: s.env ?? {},
+    registry,
+    readFile: (p) => {
+      const text = files[p];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
+      return text;
+    },
+  });
+}
+
+function problem(s: Sources): string {
+  try {
+    load(s);
+  } catch (err) {
+    assert.ok(err instanceof UsageError, `expected UsageError, got ${err}`);
+    return err.message;
+  }
+  assert.fail("expected a UsageError");
+}
+
+/**
+ * One global setting through the four layers: default, then file, then env over the file,
+ * then the flag over both. Consecutive layers use different values so each step shows.
+ */
+interface Layered {
+  setting: string;
+  flag: string;
+  env: string;
+  fileKey: string;
+  values: { file: unknown; env: string; flag: unknown };
+  expected: { default: unknown; file: unknown; env: unknown; flag: unknown };
+  get: (c: Config) => unknown;
+}
+
+const GLOBAL: Layered[] = [
+  {
+    setting: "namespace",
+    flag: "namespace",
+    env: "VIRTWORK_NAMESPACE",
+    fileKey: "namespace",
+    values: { file: "ns-file", env: "ns-env", flag: "ns-flag" },
+    expected: { default: "virtwork", file: "ns-file", env: "ns-env", flag: "ns-flag" },
+    get: (c) => c.namespace,
+  },
+  {
+    setting: "kubeconfig",
+    flag: "kubeconfig",
+    env: "VIRTWORK_KUBECONFIG",
+    fileKey: "kubeconfig",
+    values: { file: "/file/kc", env: "/env/kc", flag: "/flag/kc" },
+    expected: { default: undefined, file: "/file/kc", env: "/env/kc", flag: "/flag/kc" },
+    get: (c) => c.kubeconfig,
+  },
+  {
+    setting: "context",
+    flag: "context",
+    env: "VIRTWORK_CONTEXT",
+    fileKey: "context",
+    values: { file: "ctx-file", env: "ctx-env", flag: "ctx-flag" },
+    expected: { default: undefined, file: "ctx-file", env: "ctx-env", flag: "ctx-flag" },
+    get: (c) => c.context,
+  },
+  {
+    setting: "verbose",
+    flag: "verbose",
+    env: "VIRTWORK_VERBOSE",
+    fileKey: "verbose",
+    values: { file: true, env: "false", flag: true },
+    expected: { default: false, file: true, env: false, flag: true },
+    get: (c) => c.verbose,
+  },
+  {
+    setting: "audit",
+    flag: "audit",
+    env: "VIRTWORK_AUDIT",
+    fileKey: "audit",
+    values: { file: false, env: "true", flag: false },
+    expected: { default: true, file: false, env: true, flag: false },
+    get: (c) => c.audit,
+  },
+  {
+    setting: "audit-db",
+    flag: "audit-db",
+    env: "VIRTWORK_AUDIT_DB",
+    fileKey: "audit-db",
+    values: { file: "/f.db", env: "/e.db", flag: "/x.db" },
+    expected: { default: undefined, file: "/f.db", env: "/e.db", flag: "/x.db" },
+    get: (c) => c.auditDb,
+  },
+  {
+    setting: "workloads",
+    flag: "workloads",
+    env: "VIRTWORK_WORKLOADS",
+    fileKey: "workloads",
+    values: { file: ["memory"], env: "disk,cpu", flag: ["network", "tps"] },
+    expected: {
+      default: ["cpu", "memory", "disk", "database", "network", "tps"],
+      file: ["memory"],
+      env: ["disk", "cpu"],
+      flag: ["network", "tps"],
+    },
+    get: (c) => c.workloads.map((w) => w.name),
+  },
+  {
+    setting: "vm-count",
+    flag: "vm-count",
+    env: "VIRTWORK_VM_COUNT",
+    fileKey: "vm-count",
+    values: { file: 2, env: "3", flag: "4" },
+    expected: { default: 1, file: 2, env: 3, flag: 4 },
+    get: (c) => c.workloads[0]?.vmCount,
+  },
+  {
+    setting: "cpu-cores",
+    flag: "cpu-cores",
+    env: "VIRTWORK_CPU_CORES",
+    fileKey: "cpu-cores",
+    values: { file: 3, env: "4", flag: "5" },
+    expected: { default: 2, file: 3, env: 4, flag: 5 },
+    get: (c) => c.workloads[0]?.cpuCores,
+  },
+  {
+    setting: "memory",
+    flag: "memory",
+    env: "VIRTWORK_MEMORY",
+    fileKey: "memory",
+    values: { file: "3Gi", env: "4Gi", flag: "512Mi" },
+    expected: { default: "2Gi", file: "3Gi", env: "4Gi", flag: "512Mi" },
+    get: (c) => c.workloads[0]?.memory,
+  },
+  {
+    setting: "disk-size",
+    flag: "disk-size",
+    env: "VIRTWORK_DISK_SIZE",
+    fileKey: "disk-size",
+    values: { file: "20Gi", env: "30Gi", flag: "1Ti" },
+    expected: { default: "10Gi", file: "20Gi", env: "30Gi", flag: "1Ti" },
+    get: (c) => c.diskSize,
+  },
+  {
+    setting: "container-disk-image",
+    flag: "container-disk-image",
+    env: "VIRTWORK_CONTAINER_DISK_IMAGE",
+    fileKey: "container-disk-image",
+    values: { file: "example.com/f:1", env: "example.com/e:1", flag: "example.com/x:1" },
+    expected: {
+      default: "quay.io/containerdisks/fedora:42",
+      file: "example.com/f:1",
+      env: "example.com/e:1",
+      flag: "example.com/x:1",
+    },
+    get: (c) => c.containerDiskImage,
+  },
+  {
+    setting: "storage-class",
+    flag: "storage-class",
+    env: "VIRTWORK_STORAGE_CLASS",
+    fileKey: "storage-class",
+    values: { file: "sc-file", env: "sc-env", flag: "sc-flag" },
+    expected: { default: undefined, file: "sc-file", env: "sc-env", flag: "sc-flag" },
+    get: (c) => c.storageClass,
+  },
+  {
+    setting: "dry-run",
+    flag: "dry-run",
+    env: "VIRTWORK_DRY_RUN",
+    fileKey: "dry-run",
+    values: { file: "client", env: "server", flag: true },
+    expected: { default: "none", file: "client", env: "server", flag: "client" },
+    get: (c) => c.dryRun,
+  },
+  {
+    setting: "wait",
+    flag: "wait",
+    env: "VIRTWORK_WAIT",
+    fileKey: "wait",
+    values: { file: false, env: "true", flag: false },
+    expected: { default: true, file: false, env: true, flag: false },
+    get: (c) => c.wait,
+  },
+  {
+    setting: "timeout",
+    flag: "timeout",
+    env: "VIRTWORK_TIMEOUT",
+    fileKey: "timeout",
+    values: { file: "5m", env: "90", flag: "1h30m" },
+    expected: { default: 600, file: 300, env: 90, flag: 5400 },
+    get: (c) => c.timeoutSeconds,
+  },
+  {
+    setting: "ssh-user",
+    flag: "ssh-user",
+    env: "VIRTWORK_SSH_USER",
+    fileKey: "ssh-user",
+    values: { file: "fileuser", env: "envuser", flag: "flaguser" },
+    expected: { default: "virtwork", file: "fileuser", env: "envuser", flag: "flaguser" },
+    // The user only exists with credentials; the password below comes from the default env.
+    get: (c) => c.ssh?.user,
+  },
+  {
+    setting: "ssh-password",
+    flag: "ssh-password",
+    env: "VIRTWORK_SSH_PASSWORD",
+    fileKey: "ssh-password",
+    values: { file: "pw-file", env: "pw-env", flag: "pw-flag" },
+    expected: { default: undefined, file: "pw-file", env: "pw-env", flag: "pw-flag" },
+    get: (c) => c.ssh?.password,
+  },
+  {
+    setting: "ssh-authorized-keys",
+    flag: "ssh-key",
+    env: "VIRTWORK_SSH_AUTHORIZED_KEYS",
+    fileKey: "ssh-authorized-keys",
+    values: { file: ["ssh-ed25519 AAAAfile f"], env: "ssh-ed25519 AAAAenv e", flag: ["ssh-rsa AAAAflag x"] },
+    expected: {
+      default: undefined,
+      file: ["ssh-ed25519 AAAAfile f"],
+      env: ["ssh-ed25519 AAAAenv e"],
+      flag: ["ssh-rsa AAAAflag x"],
+    },
+    get: (c) => c.ssh?.authorizedKeys,
+  },
+  {
+    setting: "vm-concurrency",
+    flag: "vm-concurrency",
+    env: "VIRTWORK_VM_CONCURRENCY",
+    fileKey: "vm-concurrency",
+    values: { file: 5, env: "6", flag: "7" },
+    expected: { default: 10, file: 5, env: 6, flag: 7 },
+    get: (c) => c.vmConcurrency,
+  },
+  {
+    setting: "output",
+    flag: "output",
+    env: "VIRTWORK_OUTPUT",
+    fileKey: "output",
+    values: { file: "json", env: "yaml", flag: "json" },
+    expected: { default: "yaml", file: "json", env: "yaml", flag: "json" },
+    get: (c) => c.output,
+  },
+  {
+    setting: "show-secrets",
+    flag: "show-secrets",
+    env: "VIRTWORK_SHOW_SECRETS",
+    fileKey: "show-secrets",
+    values: { file: true, env: "false", flag: true },
+    expected: { default: false, file: true, env: false, flag: true },
+    get: (c) => c.showSecrets,
+  },
+];
+
+describe("configuration priority: flag > env > file > default", () => {
+  for (const s of GLOBAL) {
+    it(`${s.setting}`, () => {
+      // ssh-user needs credentials to be visible at all.
+      const base: Record<string, string> = s.setting === "ssh-user" ? { VIRTWORK_SSH_PASSWORD: "pw" } : {};
+      const env = { ...base, [s.env]: s.values.env };
+      assert.deepEqual(s.get(load({ env: base }).config), s.expected.default, "default");
+      assert.deepEqual(
+        s.get(load({ env: base, file: { [s.fileKey]: s.values.file } }).config),
+        s.expected.file,
+        "file",
+      );
+      assert.deepEqual(
+        s.get(load({ env, file: { [s.fileKey]: s.values.file } }).config),
+        s.expected.env,
+        "env over file",
+      );
+      assert.deepEqual(
+        s.get(load({ env, file: { [s.fileKey]: s.values.file }, flags: { [s.flag]: s.values.flag } }).config),
+        s.expected.flag,
+        "flag over env",
+      );
+    });
+  }
+
+  it("ssh-key-files are read from every source, flag first", () => {
+    const files = {
+      "/k/flag.pub": "ssh-ed25519 AAAAflag a\n",
+      "/k/env.pub": "ssh-ed25519 AAAAenv b\n",
+      "/k/file.pub": "# comment\nssh-ed25519 AAAAfile c\n\n",
+    };
+    const get = (s: Sources) => load({ ...s, files }).config.ssh?.authorizedKeys;
+    assert.deepEqual(get({ file: { "ssh-key-files": ["/k/file.pub"] } }), ["ssh-ed25519 AAAAfile c"]);
+    assert.deepEqual(
+      get({ file: { "ssh-key-files": ["/k/file.pub"] }, env: { VIRTWORK_SSH_KEY_FILES: "/k/env.pub" } }),
+      ["ssh-ed25519 AAAAenv b"],
+    );
+    assert.deepEqual(
+      get({
+        env: { VIRTWORK_SSH_KEY_FILES: "/k/env.pub" },
+        flags: { "ssh-key-file": ["/k/flag.pub"], "ssh-key": ["ssh-rsa AAAAx y"] },
+      }),
+      ["ssh-rsa AAAAx y", "ssh-ed25519 AAAAflag a"],
+    );
+  });
+});
+
+/** Per-workload settings: --set > VIRTWORK_WORKLOAD_<NAME>_<FIELD> > workloads.<name>.<field>. */
+describe("per-workload settings priority", () => {
+  const cases = [
+    {
+      field: "vm-count",
+      env: "VIRTWORK_WORKLOAD_CHAOS_DISK_VM_COUNT",
+      values: [2, "3", "4"],
+      expected: [1, 2, 3, 4],
+    },
+    {
+      field: "cpu-cores",
+      env: "VIRTWORK_WORKLOAD_CHAOS_DISK_CPU_CORES",
+      values: [3, "4", "5"],
+      expected: [2, 3, 4, 5],
+    },
+    {
+      field: "memory",
+      env: "VIRTWORK_WORKLOAD_CHAOS_DISK_MEMORY",
+      values: ["3Gi", "4Gi", "1Gi"],
+      expected: ["2Gi", "3Gi", "4Gi", "1Gi"],
+    },
+  ] as const;
+  const pick = (c: Config, field: string) => {
+    const w = c.workloads.find((x) => x.name === "chaos-disk");
+    return field === "vm-count" ? w?.vmCount : field === "cpu-cores" ? w?.cpuCores : w?.memory;
+  };
+  for (const c of cases) {
+    it(c.field, () => {
+      const flags = { workloads: ["chaos-disk"] };
+      const file = { workloads: { "chaos-disk": { [c.field]: c.values[0] } } };
+      const env = { [c.env]: String(c.values[1]) };
+      assert.equal(pick(load({ flags }).config, c.field), c.expected[0]);
+      assert.equal(pick(load({ flags, file }).config, c.field), c.expected[1]);
+      assert.equal(pick(load({ flags, file, env }).config, c.field), c.expected[2]);
+      assert.equal(
+        pick(
+          load({ flags: { ...flags, set: [`chaos-disk.${c.field}=${c.values[2]}`] }, file, env }).config,
+          c.field,
+        ),
+        c.expected[3],
+      );
+    });
+  }
+
+  it("enabled", () => {
+    const names = (s: Sources) => load(s).config.workloads.map((w) => w.name);
+    assert.ok(!names({}).includes("chaos-disk"), "chaos is opt-in by default");
+    const file = { workloads: { "chaos-disk": { enabled: true } } };
+    assert.ok(names({ file }).includes("chaos-disk"), "file enables");
+    const env = { VIRTWORK_WORKLOAD_CHAOS_DISK_ENABLED: "false" };
+    assert.ok(!names({ file, env }).includes("chaos-disk"), "env disables over file");
+    assert.ok(
+      names({ file, env, flags: { set: ["chaos-disk.enabled=true"] } }).includes("chaos-disk"),
+      "--set wins",
+    );
+    assert.ok(!names({ flags: { set: ["cpu.enabled=false"] } }).includes("cpu"));
+  });
+
+  it("params merge per key: --params > VIRTWORK_PARAMS / VIRTWORK_WORKLOAD_<N>_PARAMS > file > default", () => {
+    const params = (s: Sources) => load(s).config.workloads.find((w) => w.name === "cpu")?.params;
+    assert.deepEqual(params({}), { "cpu-load-percent": "100", "cpu-method": "all" });
+    const file = { workloads: { cpu: { params: { "cpu-load-percent": 10, "cpu-method": "fft" } } } };
+    assert.deepEqual(params({ file }), { "cpu-load-percent": "10", "cpu-method": "fft" });
+    const env = { VIRTWORK_PARAMS: "cpu.cpu-load-percent=20" };
+    assert.deepEqual(params({ file, env }), { "cpu-load-percent": "20", "cpu-method": "fft" });
+    const env2 = { VIRTWORK_WORKLOAD_CPU_PARAMS: "cpu-method=matrixprod" };
+    assert.deepEqual(params({ file, env: env2 }), { "cpu-load-percent": "10", "cpu-method": "matrixprod" });
+    assert.deepEqual(params({ file, env, flags: { params: ["cpu.cpu-load-percent=30"] } }), {
+      "cpu-load-percent": "30",
+      "cpu-method": "fft",
+    });
+  });
+});
+
+describe("configuration file", () => {
+  it("accepts snake_case spellings of every key, including nested ones", () => {
+    const { config } = load({
+      file: {
+        cpu_cores: 6,
+        disk_size: "5Gi",
+        container_disk_image: "x.io/y:1",
+        workloads: { chaos_disk: { vm_count: 2, enabled: true } },
+      },
+    });
+    assert.equal(config.workloads[0]?.cpuCores, 6);
+    assert.equal(config.diskSize, "5Gi");
+    assert.equal(config.containerDiskImage, "x.io/y:1");
+    assert.equal(config.workloads.find((w) => w.name === "chaos-disk")?.vmCount, 2);
+  });
+
+  it("accepts the original's wait-for-ready and data-disk-size keys", () => {
+    const { config } = load({ file: { "wait-for-ready": false, "data-disk-size": "7Gi" } });
+    assert.equal(config.wait, false);
+    assert.equal(config.diskSize, "7Gi");
+  });
+
+  it("an empty file is the defaults", () => {
+    const { config } = load({ files: { [CONFIG_PATH]: "" }, flags: { config: CONFIG_PATH } });
+    assert.equal(config.namespace, "virtwork");
+  });
+
+  it("VIRTWORK_CONFIG names the file; --config wins", () => {
+    const files = { "/a.yaml": "namespace: from-a\n", "/b.yaml": "namespace: from-b\n" };
+    assert.equal(load({ files, env: { VIRTWORK_CONFIG: "/a.yaml" } }).config.namespace, "from-a");
+    assert.equal(
+      load({ files, env: { VIRTWORK_CONFIG: "/a.yaml" }, flags: { config: "/b.yaml" } }).config.namespace,
+      "from-b",
+    );
+  });
+
+  it("unknown keys are errors with a suggestion", () => {
+    assert.match(
+      problem({ file: { namespce: "x" } }),
+      /unknown key "namespce" \(did you mean "namespace"\?\)/,
+    );
+    assert.match(
+      problem({ file: { workloads: { cpu: { vmcount: 2 } } } }),
+      /workloads\.cpu: unknown key "vmcount" \(did you mean "vm-count"\?\)/,
+    );
+    assert.match(
+      problem({ file: { workloads: { cpuu: {} } } }),
+      /workloads\.cpuu: unknown workload "cpuu" \(did you mean "cpu"\?\)/,
+    );
+    assert.match(
+      problem({ file: { workloads: { cpu: { params: { "cpu-loadpercent": 3 } } } } }),
+      /unknown param "cpu-loadpercent".*did you mean "cpu-load-percent"/,
+    );
+  });
+
+  it("reports every problem at once", () => {
+    const message = problem({ flags: { "vm-count": "0", memory: "2Gx" } });
+    assert.match(message, /--vm-count/);
+    assert.match(message, /--memory/);
+  });
+});
+
+describe("workload selection", () => {
+  const names = (s: Sources) => load(s).config.workloads.map((w) => w.name);
+  it("defaults to the six non-chaos workloads", () => {
+    assert.deepEqual(names({}), ["cpu", "memory", "disk", "database", "network", "tps"]);
+  });
+  it("'all' adds the chaos workloads; duplicates are dropped", () => {
+    assert.equal(names({ flags: { workloads: ["all"] } }).length, 9);
+    assert.deepEqual(names({ flags: { workloads: ["cpu,cpu", "memory"] } }), ["cpu", "memory"]);
+  });
+  it("params of workloads that are not selected are still checked", () => {
+    assert.match(
+      problem({ flags: { workloads: ["cpu"], params: ["database.clients=many"] } }),
+      /database\.clients: value "many" must be an integer/,
+    );
+  });
+  it("--params values may contain commas and '='", () => {
+    const { config } = load({
+      flags: { workloads: ["cpu"], params: ["cpu.cpu-method=all,cpu.cpu-load-percent=5"] },
+    });
+    assert.deepEqual(config.workloads[0]?.params, { "cpu-load-percent": "5", "cpu-method": "all" });
+  });
+});
+
+describe("SSH access", () => {
+  it("no users block without credentials", () => {
+    assert.equal(load({}).config.ssh, undefined);
+    const { config, warnings } = load({ flags: { "ssh-user": "alice" } });
+    assert.equal(config.ssh, undefined);
+    assert.match(warnings.join("\n"), /no guest user is created/);
+  });
+  it("password or keys create the user", () => {
+    assert.deepEqual(load({ env: { VIRTWORK_SSH_PASSWORD: "s3cret" } }).config.ssh, {
+      user: "virtwork",
+      password: "s3cret",
+      authorizedKeys: [],
+    });
+  });
+});

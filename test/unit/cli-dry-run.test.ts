@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, it } from "node:test";
+import { parseAllDocuments } from "yaml";
+import { virtwork } from "./cli.ts";
+
+interface Obj {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  stringData?: { userdata: string };
+}
+
+function documents(stdout: string): Obj[] {
+  return parseAllDocuments(stdout).map((d) => {
+    assert.equal(d.errors.length, 0, String(d.errors[0]));
+    return d.toJS() as Obj;
+  });
+}
+const count = (objs: Obj[]) =>
+  objs.reduce<Record<string, number>>((acc, o) => {
+    acc[o.kind] = (acc[o.kind] ?? 0) + 1;
+    return acc;
+  }, {});
+
+describe("virtwork run --dry-run (built CLI)", () => {
+  it("prints the default plan as multi-document YAML and only that on stdout", () => {
+    const r = virtwork(["run", "--dry-run"]);
+    assert.equal(r.status, 0, r.stderr);
+    const objs = documents(r.stdout);
+    assert.deepEqual(count(objs), { Namespace: 1, Service: 2, Secret: 8, VirtualMachine: 8 });
+    const runIds = new Set(objs.map((o) => o.metadata.labels?.["virtwork/run-id"]));
+    assert.equal(runIds.size, 1);
+    assert.match([...runIds][0] ?? "", /^[0-9a-f-]{36}$/);
+    for (const line of r.stderr.trim().split("\n")) JSON.parse(line); // logs are JSON lines on stderr
+  });
+
+  it("a fresh run id each run", () => {
+    const id = () =>
+      documents(virtwork(["run", "--dry-run", "-w", "cpu"]).stdout)[0]?.metadata.labels?.["virtwork/run-id"];
+    assert.notEqual(id(), id());
+  });
+
+  it("--workloads all → 11 VMs; --vm-count 3 --workloads network → 6 VMs, 1 Service", () => {
+    assert.equal(
+      count(documents(virtwork(["run", "--dry-run", "--workloads", "all"]).stdout)).VirtualMachine,
+      11,
+    );
+    const objs = documents(
+      virtwork(["run", "--dry-run", "--vm-count", "3", "--workloads", "network"]).stdout,
+    );
+    assert.deepEqual(count(objs), { Namespace: 1, Service: 1, Secret: 6, VirtualMachine: 6 });
+  });
+
+  it("-o json prints one List", () => {
+    const r = virtwork(["run", "--dry-run", "-o", "json", "-w", "cpu,memory"]);
+    assert.equal(r.status, 0, r.stderr);
+    const list = JSON.parse(r.stdout);
+    assert.equal(list.kind, "List");
+    assert.deepEqual(
+      list.items.map((o: Obj) => o.kind),
+      ["Namespace", "Secret", "Secret", "VirtualMachine", "VirtualMachine"],
+    );
+  });
+
+  it("never contacts a cluster: a missing kubeconfig does not matter", () => {
+    const r = virtwork(["run", "--dry-run", "--kubeconfig", "/nonexistent/kubeconfig", "-w", "cpu"]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it("redacts SSH passwords unless --show-secrets", () => {
+    const env = { VIRTWORK_SSH_PASSWORD: "correct-horse-battery" };
+    const hidden = virtwork(["run", "--dry-run", "-w", "cpu"], { env });
+    assert.equal(hidden.status, 0, hidden.stderr);
+    assert.ok(!hidden.stdout.includes("correct-horse-battery"));
+    assert.ok(!hidden.stderr.includes("correct-horse-battery"));
+    assert.match(hidden.stderr, /--show-secrets/);
+    const shown = virtwork(["run", "--dry-run", "-w", "cpu", "--show-secrets"], { env });
+    assert.ok(shown.stdout.includes("correct-horse-battery"));
+  });
+
+  it("without --dry-run it refuses to pretend to deploy (exit 2)", () => {
+    const r = virtwork(["run", "-w", "cpu"]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^Error: .*--dry-run/);
+  });
+});
+
+describe("other commands", () => {
+  it("no arguments prints help and exits 0", () => {
+    const r = virtwork([]);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /Usage: virtwork/);
+  });
+
+  it("version", () => {
+    const text = virtwork(["version"]);
+    assert.match(text.stdout, /^virtwork \d+\.\d+\.\d+ \(commit \S+, built \S+, node v\d+/);
+    const json = JSON.parse(virtwork(["version", "-o", "json"]).stdout);
+    assert.match(json.version, /^\d+\.\d+\.\d+$/);
+  });
+
+  it("workloads lists the nine workloads with every param's name, type, default and description", () => {
+    const r = virtwork(["workloads", "-o", "json"]);
+    assert.equal(r.status, 0, r.stderr);
+    const list = JSON.parse(r.stdout) as {
+      name: string;
+      default: boolean;
+      params: Record<string, string>[];
+    }[];
+    assert.equal(list.length, 9);
+    assert.deepEqual(
+      list.filter((w) => !w.default).map((w) => w.name),
+      ["chaos-disk", "chaos-network", "chaos-process"],
+    );
+    for (const w of list)
+      for (const p of w.params) assert.deepEqual(Object.keys(p), ["name", "type", "default", "description"]);
+    const table = virtwork(["workloads"]).stdout;
+    assert.match(table, /^WORKLOAD\s+PARAM\s+TYPE\s+DEFAULT\s+DESCRIPTION/);
+    assert.match(table, /cpu-load-percent\s+int\s+100/);
+  });
+
+  it("validate reports a valid configuration and fails bad params with exit 2", () => {
+    const ok = virtwork(["validate", "--workloads", "network", "--vm-count", "2"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /^OK: configuration is valid: 4 VMs in namespace virtwork: network×4/);
+    const bad = virtwork(["validate", "database", "--params", "database.clients=0"]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^Error: --params database\.clients: value "0" must be between 1 and 1000/);
+  });
+
+  for (const shell of ["bash", "zsh", "fish"]) {
+    it(`completion ${shell} is a script the shell accepts`, () => {
+      const r = virtwork(["completion", shell]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /virtwork/);
+      assert.match(r.stdout, /--dry-run/);
+      if (shell === "bash") {
+        const check = spawnSync("bash", ["-n"], { input: r.stdout, encoding: "utf8" });
+        assert.equal(check.status, 0, check.stderr);
+      }
+    });
+  }
+  it("completion for an unknown shell is a usage error", () => {
+    assert.equal(virtwork(["completion", "tcsh"]).status, 2);
+  });
+});
