@@ -15,6 +15,7 @@ const FLOAT_LIKE = /^[eE][-+]?\d+$/;
 const YAML11_WORDS =
   /^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~)$/;
 // Literal blocks cannot hold these faithfully: other control characters, or \r.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const NOT_LITERAL = /[\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]/;
 
 type Data = null | boolean | number | string | Data[] | { [key: string]: Data | undefined };
