@@ -1,0 +1,661 @@
+/**
+ * Bad input, table-driven, against the built CLI (design §3: exit 2, one `Error: …` line
+ * naming the field, nothing on stdout, never a stack trace).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = join(ROOT, "bin", "virtwork");
+
+interface Case {
+  name: string;
+  /** Arguments after `virtwork`; `{dir}` is replaced by the temp dir holding `files`. */
+  args: string[];
+  env?: Record<string, string>;
+  /** Files written into the temp dir before the case runs, by name. */
+  files?: Record<string, string>;
+  /** Substrings the error line must contain (the field, and what is wrong). */
+  expect: string[];
+  /** A known bug: the case runs but does not fail the suite (see the report). */
+  todo?: string;
+}
+
+const DRY = ["run", "--dry-run"];
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5 user@host";
+const cfg = (name: string, yaml: string): Pick<Case, "args" | "files"> => ({
+  args: [...DRY, "--config", `{dir}/${name}`],
+  files: { [name]: yaml },
+});
+
+const FLAGS: Case[] = [
+  { name: "negative --vm-count", args: [...DRY, "--vm-count", "-1"], expect: ["--vm-count", "-1"] },
+  { name: "zero --vm-count", args: [...DRY, "--vm-count", "0"], expect: ["--vm-count", "between 1 and"] },
+  { name: "word --vm-count", args: [...DRY, "--vm-count", "abc"], expect: ["--vm-count", '"abc"'] },
+  { name: "float --vm-count", args: [...DRY, "--vm-count", "1.5"], expect: ["--vm-count", "whole number"] },
+  { name: "huge --vm-count", args: [...DRY, "--vm-count", "99999999999999999999"], expect: ["--vm-count"] },
+  { name: "missing --vm-count value", args: [...DRY, "--vm-count"], expect: ["--vm-count", "missing"] },
+  { name: "zero --cpu-cores", args: [...DRY, "--cpu-cores", "0"], expect: ["--cpu-cores"] },
+  { name: "hex --cpu-cores", args: [...DRY, "--cpu-cores", "0x10"], expect: ["--cpu-cores", '"0x10"'] },
+  { name: "size 2Gx for --memory", args: [...DRY, "--memory", "2Gx"], expect: ["--memory", '"2Gx"'] },
+  { name: "tiny --memory", args: [...DRY, "--memory", "1Ki"], expect: ["--memory", "too small"] },
+  { name: "empty --memory", args: [...DRY, "--memory", ""], expect: ["--memory", "empty"] },
+  {
+    name: "size 2Gx for --disk-size",
+    args: [...DRY, "--disk-size", "2Gx"],
+    expect: ["--disk-size", '"2Gx"'],
+  },
+  { name: "negative --disk-size", args: [...DRY, "--disk-size", "-5Gi"], expect: ["--disk-size", '"-5Gi"'] },
+  {
+    name: "MiB is not a quantity",
+    args: [...DRY, "--disk-size", "10MiB"],
+    expect: ["--disk-size", '"10MiB"'],
+  },
+  {
+    name: "upper-case --namespace",
+    args: [...DRY, "--namespace", "Bad_NS"],
+    expect: ["--namespace", '"Bad_NS"', "DNS-1123"],
+  },
+  { name: "empty -n", args: [...DRY, "-n", ""], expect: ["--namespace", "empty"] },
+  { name: "64-character namespace", args: [...DRY, "-n", "a".repeat(64)], expect: ["--namespace", "63"] },
+  { name: "namespace with a leading dash", args: [...DRY, "-n=-ns"], expect: ["--namespace", "DNS-1123"] },
+  {
+    name: "--storage-class with a space",
+    args: [...DRY, "--storage-class", "Fast SSD"],
+    expect: ["--storage-class", "DNS-1123 subdomain"],
+  },
+  {
+    name: "--storage-class upper-case",
+    args: [...DRY, "--storage-class", "Gold.Tier"],
+    expect: ["--storage-class", '"Gold.Tier"'],
+  },
+  {
+    name: "--container-disk-image with a space",
+    args: [...DRY, "--container-disk-image", "bad image"],
+    expect: ["--container-disk-image"],
+  },
+  { name: "zero --timeout", args: [...DRY, "--timeout", "0"], expect: ["--timeout"] },
+  { name: "bad duration --timeout", args: [...DRY, "--timeout", "1h30x"], expect: ["--timeout", '"1h30x"'] },
+  { name: "zero --vm-concurrency", args: [...DRY, "--vm-concurrency", "0"], expect: ["--vm-concurrency"] },
+  { name: "upper-case --ssh-user", args: [...DRY, "--ssh-user", "Root"], expect: ["--ssh-user", '"Root"'] },
+  {
+    name: "--ssh-key that is not a key",
+    args: [...DRY, "--ssh-key", "not-a-key"],
+    expect: ["--ssh-key", "not an OpenSSH public key"],
+  },
+  {
+    name: "--ssh-key without key material",
+    args: [...DRY, "--ssh-key", "ssh-rsa"],
+    expect: ["--ssh-key", "not an OpenSSH public key"],
+  },
+  {
+    name: "second --ssh-key bad",
+    args: [...DRY, "--ssh-key", KEY, "--ssh-key", "ssh-ed25519 !!!"],
+    expect: ["--ssh-key", "not an OpenSSH public key"],
+  },
+  {
+    name: "missing --ssh-key-file",
+    args: [...DRY, "--ssh-key-file", "/nonexistent/id.pub"],
+    expect: ["--ssh-key-file", "/nonexistent/id.pub", "no such file"],
+  },
+  {
+    name: "--ssh-key-file holding a private key",
+    args: [...DRY, "--ssh-key-file", "{dir}/id"],
+    files: {
+      id: "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+    },
+    expect: ["--ssh-key-file", "not an OpenSSH public key"],
+  },
+  {
+    name: "--ssh-key-file with garbage",
+    args: [...DRY, "--ssh-key-file", "{dir}/bad.pub"],
+    files: { "bad.pub": "garbage\n" },
+    expect: ["--ssh-key-file", "bad.pub"],
+  },
+  { name: "--ssh-key-file without a value", args: [...DRY, "--ssh-key-file"], expect: ["--ssh-key-file"] },
+  { name: "-o xml", args: [...DRY, "-o", "xml"], expect: ["--output", "xml"] },
+  { name: "--dry-run=maybe", args: ["run", "--dry-run=maybe"], expect: ["--dry-run", '"maybe"'] },
+  {
+    name: "several bad flags at once, still one line",
+    args: [...DRY, "--vm-count", "0", "--memory", "2Gx"],
+    expect: ["--vm-count", "--memory"],
+  },
+];
+
+const NAMES: Case[] = [
+  {
+    name: "workload typo",
+    args: [...DRY, "--workloads", "cpuu"],
+    expect: ["--workloads", '"cpuu"', 'did you mean "cpu"'],
+  },
+  { name: "no workloads", args: [...DRY, "--workloads", ""], expect: ["--workloads", "no workloads"] },
+  { name: "upper-case workload", args: [...DRY, "-w", "CPU"], expect: ["--workloads", '"CPU"'] },
+  { name: "all plus an unknown one", args: [...DRY, "-w", "all,bogus"], expect: ["--workloads", '"bogus"'] },
+  { name: "second -w unknown", args: [...DRY, "-w", "cpu", "-w", "netwrk"], expect: ['"netwrk"', "network"] },
+];
+
+const COMMANDS: Case[] = [
+  { name: "unknown flag", args: [...DRY, "--bogus"], expect: ["--bogus"] },
+  { name: "unknown global flag before the command", args: ["--frobnicate", "run"], expect: ["--frobnicate"] },
+  { name: "unknown command", args: ["bogus"], expect: ["bogus"] },
+  { name: "command typo", args: ["rnu", "--dry-run"], expect: ["rnu"] },
+  { name: "positional argument to run", args: ["run", "extra", "--dry-run"], expect: ["extra"] },
+  { name: "unknown completion shell", args: ["completion", "tcsh"], expect: ["tcsh"] },
+];
+
+const CONFIG: Case[] = [
+  {
+    name: "missing --config file",
+    args: [...DRY, "--config", "/nonexistent/virtwork.yaml"],
+    expect: ["--config", "/nonexistent/virtwork.yaml", "no such file"],
+  },
+  { name: "--config is a directory", args: [...DRY, "--config", "{dir}"], expect: ["--config"] },
+  {
+    name: "missing VIRTWORK_CONFIG file",
+    args: DRY,
+    env: { VIRTWORK_CONFIG: "/nonexistent/v.yaml" },
+    expect: ["VIRTWORK_CONFIG", "/nonexistent/v.yaml"],
+  },
+  { name: "malformed YAML", ...cfg("bad.yaml", "namespace: [unclosed\n"), expect: ["bad.yaml", "line 2"] },
+  { name: "tabs in YAML", ...cfg("tab.yaml", "\t- bad\n"), expect: ["tab.yaml", "line 1", "Tabs"] },
+  {
+    name: "duplicate YAML keys",
+    ...cfg("dup.yaml", "namespace: a\nnamespace: b\n"),
+    expect: ["dup.yaml", "line 2", "unique"],
+  },
+  { name: "top level is a list", ...cfg("list.yaml", "- a\n- b\n"), expect: ["list.yaml", "top level"] },
+  {
+    name: "unknown top-level key",
+    ...cfg("unknown.yaml", "vmcount: 2\n"),
+    expect: ['unknown key "vmcount"', 'did you mean "vm-count"'],
+  },
+  {
+    name: "unknown nested key workloads.cpu.vmcount",
+    ...cfg("nested.yaml", "workloads:\n  cpu:\n    vmcount: 2\n"),
+    expect: ["workloads.cpu", '"vmcount"', 'did you mean "vm-count"'],
+  },
+  {
+    name: "wrong type for cpu-cores",
+    ...cfg("type.yaml", "cpu-cores: two\n"),
+    expect: ["cpu-cores", '"two"'],
+  },
+  { name: "float vm-count", ...cfg("float.yaml", "vm-count: 2.5\n"), expect: ["vm-count", "2.5"] },
+  { name: "map for namespace", ...cfg("map.yaml", "namespace:\n  a: 1\n"), expect: ["namespace"] },
+  { name: "bool for timeout", ...cfg("bool.yaml", "timeout: true\n"), expect: ["timeout"] },
+  {
+    name: "both cpu-cores and cpu_cores",
+    ...cfg("both.yaml", "cpu-cores: 2\ncpu_cores: 3\n"),
+    expect: ["cpu-cores", "cpu_cores", "twice"],
+  },
+  {
+    name: "both spellings inside workloads.cpu",
+    ...cfg("both2.yaml", "workloads:\n  cpu:\n    cpu_cores: 2\n    cpu-cores: 3\n"),
+    expect: ["workloads.cpu.cpu-cores", "twice"],
+  },
+  {
+    name: "unknown workload in the map",
+    ...cfg("unkwl.yaml", "workloads:\n  cpuu:\n    vm-count: 2\n"),
+    expect: ["workloads.cpuu", 'did you mean "cpu"'],
+  },
+  {
+    name: "unknown workload in the list",
+    ...cfg("wll.yaml", "workloads: [cpu, cpux]\n"),
+    expect: ["workloads", '"cpux"'],
+  },
+  { name: "workloads is a number", ...cfg("wl5.yaml", "workloads: 5\n"), expect: ["workloads"] },
+  {
+    name: "workloads.cpu is a scalar",
+    ...cfg("scalar.yaml", "workloads:\n  cpu: 3\n"),
+    expect: ["workloads.cpu", "must be a map"],
+  },
+  {
+    name: "workloads.cpu.params is a list",
+    ...cfg("plist.yaml", "workloads:\n  cpu:\n    params: [a, b]\n"),
+    expect: ["workloads.cpu.params"],
+  },
+  {
+    name: "a param value that is a list",
+    ...cfg("pnested.yaml", "workloads:\n  cpu:\n    params:\n      cpu-method: [a]\n"),
+    expect: ["workloads.cpu.params.cpu-method"],
+  },
+  {
+    name: "unknown param in the file",
+    ...cfg("unkparam.yaml", "workloads:\n  cpu:\n    params:\n      cpu-lod-percent: 50\n"),
+    expect: ["workloads.cpu.params.cpu-lod-percent", 'did you mean "cpu-load-percent"'],
+  },
+  {
+    name: "bad param value in the file",
+    ...cfg("badparam.yaml", "workloads:\n  cpu:\n    params:\n      cpu-load-percent: 150\n"),
+    expect: ["workloads.cpu.params.cpu-load-percent", '"150"'],
+  },
+  {
+    name: "negative per-workload vm-count",
+    ...cfg("negwl.yaml", "workloads:\n  cpu:\n    vm-count: -1\n"),
+    expect: ["workloads.cpu.vm-count", "-1"],
+  },
+  {
+    name: "bad per-workload enabled",
+    ...cfg("en.yaml", "workloads:\n  cpu:\n    enabled: maybe\n"),
+    expect: ["workloads.cpu.enabled", '"maybe"'],
+  },
+  {
+    name: "bad per-workload memory",
+    ...cfg("wlmem.yaml", "workloads:\n  database:\n    memory: 4GB\n"),
+    expect: ["workloads.database.memory", '"4GB"'],
+  },
+  { name: "memory 2Gx in the file", ...cfg("mem.yaml", "memory: 2Gx\n"), expect: ["memory", '"2Gx"'] },
+  {
+    name: "storage_class in snake case, invalid",
+    ...cfg("sc.yaml", "storage_class: Fast_SSD\n"),
+    expect: ["storage-class", '"Fast_SSD"'],
+  },
+  {
+    name: "bad key in ssh-authorized-keys",
+    ...cfg("keys.yaml", "ssh-authorized-keys: [bad]\n"),
+    expect: ["ssh-authorized-keys", "not an OpenSSH public key"],
+  },
+];
+
+const ENV: Case[] = [
+  {
+    name: "VIRTWORK_MEMORY=2Gx",
+    args: DRY,
+    env: { VIRTWORK_MEMORY: "2Gx" },
+    expect: ["VIRTWORK_MEMORY", '"2Gx"'],
+  },
+  {
+    name: "VIRTWORK_VM_COUNT=-3",
+    args: DRY,
+    env: { VIRTWORK_VM_COUNT: "-3" },
+    expect: ["VIRTWORK_VM_COUNT", "-3"],
+  },
+  {
+    name: "VIRTWORK_CPU_CORES=abc",
+    args: DRY,
+    env: { VIRTWORK_CPU_CORES: "abc" },
+    expect: ["VIRTWORK_CPU_CORES"],
+  },
+  {
+    name: "VIRTWORK_NAMESPACE=Foo.Bar",
+    args: DRY,
+    env: { VIRTWORK_NAMESPACE: "Foo.Bar" },
+    expect: ["VIRTWORK_NAMESPACE", '"Foo.Bar"'],
+  },
+  {
+    name: "VIRTWORK_DISK_SIZE=ten",
+    args: DRY,
+    env: { VIRTWORK_DISK_SIZE: "ten" },
+    expect: ["VIRTWORK_DISK_SIZE"],
+  },
+  {
+    name: "VIRTWORK_VERBOSE=maybe",
+    args: DRY,
+    env: { VIRTWORK_VERBOSE: "maybe" },
+    expect: ["VIRTWORK_VERBOSE"],
+  },
+  {
+    name: "VIRTWORK_AUDIT=yes",
+    args: DRY,
+    env: { VIRTWORK_AUDIT: "yes" },
+    expect: ["VIRTWORK_AUDIT", '"yes"'],
+  },
+  { name: "VIRTWORK_WAIT=nope", args: DRY, env: { VIRTWORK_WAIT: "nope" }, expect: ["VIRTWORK_WAIT"] },
+  { name: "VIRTWORK_TIMEOUT=-5", args: DRY, env: { VIRTWORK_TIMEOUT: "-5" }, expect: ["VIRTWORK_TIMEOUT"] },
+  {
+    name: "VIRTWORK_WORKLOADS with an unknown name",
+    args: DRY,
+    env: { VIRTWORK_WORKLOADS: "cpu,memroy" },
+    expect: ["VIRTWORK_WORKLOADS", '"memroy"', 'did you mean "memory"'],
+  },
+  {
+    name: "VIRTWORK_STORAGE_CLASS=UPPER",
+    args: DRY,
+    env: { VIRTWORK_STORAGE_CLASS: "UPPER" },
+    expect: ["VIRTWORK_STORAGE_CLASS"],
+  },
+  {
+    name: "VIRTWORK_SSH_AUTHORIZED_KEYS with a bad key",
+    args: DRY,
+    env: { VIRTWORK_SSH_AUTHORIZED_KEYS: `nokey,${KEY}` },
+    expect: ["VIRTWORK_SSH_AUTHORIZED_KEYS", "not an OpenSSH public key"],
+  },
+  {
+    name: "VIRTWORK_SSH_USER=1bad",
+    args: DRY,
+    env: { VIRTWORK_SSH_USER: "1bad" },
+    expect: ["VIRTWORK_SSH_USER"],
+  },
+  {
+    name: "VIRTWORK_OUTPUT=xml",
+    args: DRY,
+    env: { VIRTWORK_OUTPUT: "xml" },
+    expect: ["VIRTWORK_OUTPUT", "xml"],
+  },
+  {
+    name: "VIRTWORK_DRY_RUN=sometimes",
+    args: ["run"],
+    env: { VIRTWORK_DRY_RUN: "sometimes" },
+    expect: ["VIRTWORK_DRY_RUN", '"sometimes"'],
+  },
+  {
+    name: "VIRTWORK_VM_CONCURRENCY=0",
+    args: DRY,
+    env: { VIRTWORK_VM_CONCURRENCY: "0" },
+    expect: ["VIRTWORK_VM_CONCURRENCY"],
+  },
+  {
+    name: "VIRTWORK_SHOW_SECRETS=perhaps",
+    args: DRY,
+    env: { VIRTWORK_SHOW_SECRETS: "perhaps" },
+    expect: ["VIRTWORK_SHOW_SECRETS"],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_CPU_VM_COUNT=0",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_CPU_VM_COUNT: "0" },
+    expect: ["VIRTWORK_WORKLOAD_CPU_VM_COUNT"],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_CPU_VMCOUNT (unknown field)",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_CPU_VMCOUNT: "2" },
+    expect: ["VIRTWORK_WORKLOAD_CPU_VMCOUNT", 'did you mean "VIRTWORK_WORKLOAD_CPU_VM_COUNT"'],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_CPUU_VM_COUNT (unknown workload)",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_CPUU_VM_COUNT: "2" },
+    expect: ["VIRTWORK_WORKLOAD_CPUU_VM_COUNT"],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_CHAOS_DISK_ENABLED=maybe",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_CHAOS_DISK_ENABLED: "maybe" },
+    expect: ["VIRTWORK_WORKLOAD_CHAOS_DISK_ENABLED", '"maybe"'],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_DISK_MEMORY=lots",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_DISK_MEMORY: "lots" },
+    expect: ["VIRTWORK_WORKLOAD_DISK_MEMORY", '"lots"'],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_TPS_CPU_CORES=0",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_TPS_CPU_CORES: "0" },
+    expect: ["VIRTWORK_WORKLOAD_TPS_CPU_CORES"],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_CPU_PARAMS without '='",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_CPU_PARAMS: "cpu-load-percent" },
+    expect: ["VIRTWORK_WORKLOAD_CPU_PARAMS", "missing '='"],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_CPU_PARAMS with an unknown param",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_CPU_PARAMS: "cpu-lod-percent=3" },
+    expect: ["VIRTWORK_WORKLOAD_CPU_PARAMS", 'did you mean "cpu-load-percent"'],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_MEMORY_PARAMS with a bad value",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_MEMORY_PARAMS: "memory-percent=0" },
+    expect: ["VIRTWORK_WORKLOAD_MEMORY_PARAMS", "memory-percent", '"0"'],
+  },
+  {
+    name: "VIRTWORK_PARAMS without a workload prefix",
+    args: DRY,
+    env: { VIRTWORK_PARAMS: "cpu-load-percent=50" },
+    expect: ["VIRTWORK_PARAMS", "missing workload prefix"],
+  },
+  {
+    name: "VIRTWORK_PARAMS with a bad value",
+    args: DRY,
+    env: { VIRTWORK_PARAMS: "cpu.cpu-load-percent=150" },
+    expect: ["VIRTWORK_PARAMS cpu.cpu-load-percent", '"150"'],
+  },
+];
+
+const PARAMS: Case[] = [
+  {
+    name: "--params without a workload prefix",
+    args: [...DRY, "--params", "cpu-load-percent=50"],
+    expect: ["--params", "missing workload prefix"],
+  },
+  {
+    name: "--params with an empty workload",
+    args: [...DRY, "--params", ".x=1"],
+    expect: ["--params", "empty workload"],
+  },
+  {
+    name: "--params without '='",
+    args: [...DRY, "--params", "cpu.cpu-load-percent"],
+    expect: ["--params", "missing '='"],
+  },
+  {
+    name: "--params with an empty key",
+    args: [...DRY, "--params", "cpu.=50"],
+    expect: ["--params", "empty param key"],
+  },
+  {
+    name: "--params with an unknown workload prefix",
+    args: [...DRY, "--params", "cpuu.cpu-load-percent=50"],
+    expect: ["--params cpuu.cpu-load-percent", 'did you mean "cpu"'],
+  },
+  {
+    name: "--params with an unknown key",
+    args: [...DRY, "--params", "cpu.cpu-lod-percent=50"],
+    expect: ["--params cpu.cpu-lod-percent", 'did you mean "cpu-load-percent"'],
+  },
+  {
+    name: "--params int given a float",
+    args: [...DRY, "--params", "cpu.cpu-load-percent=1.5"],
+    expect: ["--params cpu.cpu-load-percent", '"1.5"', "integer"],
+  },
+  {
+    name: "--params out of range",
+    args: [...DRY, "--params", "memory.memory-percent=0"],
+    expect: ["--params memory.memory-percent", '"0"'],
+  },
+  {
+    name: "--params bad block size",
+    args: [...DRY, "--params", "disk.block-size-rw=4kb"],
+    expect: ["--params disk.block-size-rw", '"4kb"'],
+  },
+  {
+    name: "--params tps file-size in MiB",
+    args: [...DRY, "--params", "tps.file-size=10MiB"],
+    expect: ["--params tps.file-size", '"10MiB"'],
+  },
+  {
+    name: "--params tps file-size zero",
+    args: [...DRY, "--params", "tps.file-size=0M"],
+    expect: ["--params tps.file-size", '"0M"'],
+  },
+  {
+    name: "--params packet loss not a number",
+    args: [...DRY, "-w", "chaos-network", "--params", "chaos-network.packet-loss-percent=abc"],
+    expect: ["--params chaos-network.packet-loss-percent", '"abc"'],
+  },
+  {
+    name: "--params unknown signal",
+    args: [...DRY, "--params", "chaos-process.signal=TERM"],
+    expect: ["--params chaos-process.signal", '"TERM"'],
+  },
+  {
+    name: "--params relative mount",
+    args: [...DRY, "--params", "chaos-disk.mount=relative/path"],
+    expect: ["--params chaos-disk.mount", '"relative/path"'],
+  },
+  {
+    name: "--params zero streams",
+    args: [...DRY, "--params", "network.parallel-streams=0"],
+    expect: ["--params network.parallel-streams"],
+  },
+  {
+    name: "--params too many clients",
+    args: [...DRY, "--params", "database.clients=1001"],
+    expect: ["--params database.clients", '"1001"'],
+  },
+  {
+    name: "--params shell injection",
+    args: [...DRY, "--params", "cpu.cpu-method=all; rm -rf /"],
+    expect: ["--params cpu.cpu-method", "all; rm -rf /"],
+  },
+  {
+    name: "second --params bad",
+    args: [...DRY, "--params", "cpu.cpu-load-percent=50", "--params", "memory.memory-percent=200"],
+    expect: ["--params memory.memory-percent", '"200"'],
+  },
+  {
+    name: "--params pair list with a bad second value",
+    args: [...DRY, "--params", "cpu.cpu-load-percent=50,cpu.cpu-method=x y"],
+    expect: ["--params cpu.cpu-method", '"x y"'],
+  },
+];
+
+const SET: Case[] = [
+  { name: "--set vm-count 0", args: [...DRY, "--set", "cpu.vm-count=0"], expect: ["--set cpu.vm-count"] },
+  {
+    name: "--set unknown field",
+    args: [...DRY, "--set", "cpu.vmcount=2"],
+    expect: ["--set cpu.vmcount", 'did you mean "vm-count"'],
+  },
+  {
+    name: "--set unknown workload",
+    args: [...DRY, "--set", "cpuu.vm-count=2"],
+    expect: ["--set cpuu.vm-count", 'did you mean "cpu"'],
+  },
+  { name: "--set params", args: [...DRY, "--set", "cpu.params=x"], expect: ["--set cpu.params", "--params"] },
+  { name: "--set without '='", args: [...DRY, "--set", "novalue"], expect: ["--set", '"novalue"'] },
+  { name: "--set without a workload", args: [...DRY, "--set", "=3"], expect: ["--set", '"=3"'] },
+  {
+    name: "--set bad bool",
+    args: [...DRY, "--set", "cpu.enabled=maybe"],
+    expect: ["--set cpu.enabled", '"maybe"'],
+  },
+  {
+    name: "--set bad memory",
+    args: [...DRY, "--set", "cpu.memory=2Gx"],
+    expect: ["--set cpu.memory", '"2Gx"'],
+  },
+  {
+    name: "--set negative cores",
+    args: [...DRY, "--set", "cpu.cpu-cores=-2"],
+    expect: ["--set cpu.cpu-cores"],
+  },
+];
+
+/** Known bugs (see the report): they run, but do not fail the suite until fixed. */
+const KNOWN_BUGS: Case[] = [
+  {
+    name: "a newline in a flag value stays on one error line",
+    args: [...DRY, "--namespace", "a\nb"],
+    expect: ["--namespace"],
+    todo: "values are echoed raw: a newline splits the Error line (src/cli/program.ts main)",
+  },
+  {
+    name: "a newline in an env value stays on one error line",
+    args: DRY,
+    env: { VIRTWORK_MEMORY: "1G\nx" },
+    expect: ["VIRTWORK_MEMORY"],
+    todo: "values are echoed raw: a newline splits the Error line (src/cli/program.ts main)",
+  },
+  {
+    name: "a newline in a --params key stays on one error line",
+    args: [...DRY, "--params", "cpu.cpu-lod\nx=1"],
+    expect: ["--params"],
+    todo: "values are echoed raw: a newline splits the Error line (src/cli/program.ts main)",
+  },
+  {
+    name: "an absurd tps file-size is rejected",
+    args: [...DRY, "-w", "tps", "--params", "tps.file-size=999999999999G"],
+    expect: ["--params tps.file-size"],
+    todo: "no upper bound: renders `head -c 1.0737418239989263e+21` (src/workloads/builtin/tps.ts)",
+  },
+  {
+    name: "a zero disk block size is rejected",
+    args: [...DRY, "-w", "disk", "--params", "disk.block-size-rw=0"],
+    expect: ["--params disk.block-size-rw"],
+    todo: "BLOCK_SIZE accepts 0 / 0k, giving fio bs=0 (src/workloads/builtin/disk.ts)",
+  },
+];
+
+const SUITES: [string, Case[]][] = [
+  ["flags", FLAGS],
+  ["workload names", NAMES],
+  ["commands and unknown flags", COMMANDS],
+  ["config files", CONFIG],
+  ["environment", ENV],
+  ["params", PARAMS],
+  ["--set", SET],
+  ["known bugs", KNOWN_BUGS],
+];
+
+let dir = "";
+
+/** The environment minus every VIRTWORK_* variable, plus the case's. */
+function caseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("VIRTWORK_")) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function runCase(c: Case): void {
+  for (const [name, content] of Object.entries(c.files ?? {})) writeFileSync(join(dir, name), content);
+  const args = c.args.map((a) => a.replaceAll("{dir}", dir));
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    env: caseEnv(c.env),
+    encoding: "utf8",
+    input: "",
+    timeout: 30_000,
+  });
+  const shown = `virtwork ${args.join(" ")}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+  assert.equal(r.status, 2, `exit code 2 for ${shown}`);
+  assert.equal(r.stdout, "", `nothing on stdout for ${shown}`);
+  assert.ok(!r.stderr.includes("    at "), `no stack trace: ${shown}`);
+  const lines = r.stderr.split("\n");
+  assert.equal(lines.length, 2, `exactly one line on stderr: ${JSON.stringify(r.stderr)}`);
+  assert.equal(lines[1], "", "the line ends with a newline");
+  const line = lines[0] ?? "";
+  assert.ok(line.startsWith("Error: "), `starts with "Error: ": ${line}`);
+  assert.ok(
+    !/\b(TypeError|ReferenceError|undefined|\[object Object\])\b/.test(line),
+    `no internals: ${line}`,
+  );
+  for (const part of c.expect) assert.ok(line.includes(part), `names ${JSON.stringify(part)}: ${line}`);
+}
+
+describe("virtwork bad input (built CLI): exit 2, one Error line naming the field", () => {
+  before(() => {
+    if (!existsSync(join(ROOT, "dist", "virtwork.mjs"))) {
+      const r = spawnSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
+      if (r.status !== 0) throw new Error("npm run build failed");
+    }
+    dir = mkdtempSync(join(tmpdir(), "virtwork-bad-input-"));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("has at least 45 cases with unique names", () => {
+    const all = SUITES.flatMap(([, cases]) => cases).filter((c) => !c.todo);
+    assert.ok(all.length >= 45, `${all.length} cases`);
+    assert.equal(new Set(all.map((c) => c.name)).size, all.length);
+  });
+
+  for (const [group, cases] of SUITES) {
+    describe(group, () => {
+      for (const c of cases) {
+        it(c.name, c.todo ? { todo: c.todo } : {}, () => runCase(c));
+      }
+    });
+  }
+});
