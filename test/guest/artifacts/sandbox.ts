@@ -53,6 +53,10 @@ export interface SandboxOptions {
   /** Directory of stub commands put first on PATH. */
   stubs?: string;
   env?: Record<string, string>;
+  /** Run inside this network namespace (`ip netns exec`). */
+  netns?: string;
+  /** Bind mounts made before the guest files are installed: [source, target]. */
+  binds?: [string, string][];
   timeoutMs?: number;
 }
 
@@ -103,12 +107,16 @@ mount --bind ${q(join(dir, "passwd"))} /etc/passwd
 mount --bind ${q(join(dir, "group"))} /etc/group`
     : ""
 }
+${(options.binds ?? []).map(([src, dst]) => `mount --bind ${q(src)} ${q(dst)}`).join("\n")}
 ${installs.join("\n")}
 export BLKID_FILE=${q(join(dir, "blkid/blkid.tab"))}
 ${options.stubs ? `export PATH=${q(options.stubs)}:"$PATH"` : ""}
 set +euo pipefail
 `;
-  return run("unshare", ["--mount", "--propagation", "private", "bash", "-c", `${setup}\n${script}`], {
+  const argv = ["unshare", "--mount", "--propagation", "private", "bash", "-c", `${setup}\n${script}`];
+  if (options.netns) argv.unshift("ip", "netns", "exec", options.netns);
+  const [cmd = "", ...args] = argv;
+  return run(cmd, args, {
     env: { ...process.env, ...options.env },
     timeoutMs: options.timeoutMs ?? 120_000,
   });
