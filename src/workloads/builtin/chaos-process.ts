@@ -25,6 +25,9 @@ export const EXCLUDED_PROCESSES = [
   "qemu-ga",
   "virtwork-.*",
   "chaos-process.*",
+  // The script's own process listing: it shows up in its own output and is gone by the
+  // time it would be signalled (found by test/guest/artifacts/chaos-process.test.ts).
+  "ps",
 ];
 
 const SCRIPT_CONTENT = `#!/bin/bash
