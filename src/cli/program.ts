@@ -37,6 +37,16 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
+/** Errors are one line: control characters from echoed input are escaped. */
+function oneLine(message: string): string {
+  return (
+    message
+      .replace(/\r?\n/g, "\\n")
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point.
+      .replace(/[\u0000-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
+  );
+}
+
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
   const program = buildProgram(ctx);
@@ -53,11 +63,11 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     if (err instanceof UsageError) {
-      ctx.stderr(`Error: ${err.message}\n`);
+      ctx.stderr(`Error: ${oneLine(err.message)}\n`);
       return ExitCode.usage;
     }
     const verbose = argv.includes("-v") || argv.includes("--verbose");
-    ctx.stderr(`Error: ${(err as Error).message ?? String(err)}\n`);
+    ctx.stderr(`Error: ${oneLine((err as Error).message ?? String(err))}\n`);
     if (verbose && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);
     return ExitCode.failure;
   }

@@ -145,8 +145,21 @@ describe("chaos-disk workload", () => {
   });
 
   it("validates its params", () => {
-    assertAccepted(chaosDisk, "mount", "/var/lib/chaos_1.d");
-    for (const bad of ["mnt/data", "/mnt/my disk", "/mnt/$(reboot)", "/mnt/a;b", "/mnt/'x'"]) {
+    assertAccepted(chaosDisk, "mount", "/srv/chaos_1.d");
+    assertAccepted(chaosDisk, "mount", "/data");
+    // Never a system directory: the disk is mounted there and filled.
+    for (const bad of [
+      "/",
+      "/etc",
+      "/var/lib/chaos",
+      "/mnt/../usr",
+      "/mntx",
+      "mnt/data",
+      "/mnt/my disk",
+      "/mnt/$(reboot)",
+      "/mnt/a;b",
+      "/mnt/'x'",
+    ]) {
       assertRejected(chaosDisk, "mount", bad);
     }
     assertAccepted(chaosDisk, "fill-percent", "100");

@@ -1,5 +1,5 @@
 import { DISK_SETUP_PATH, diskSetupFile } from "../disk-setup.ts";
-import { intRange, matches } from "../params.ts";
+import { intRange } from "../params.ts";
 import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -48,7 +48,11 @@ export const chaosDisk: Workload = {
       type: "string",
       default: "/mnt/data",
       description: "Mount point of the data disk to fill",
-      check: matches(/^\/[A-Za-z0-9._/-]*$/, "an absolute path of letters, digits, . _ - and /"),
+      // The data disk is mounted (and filled) here: never over a system directory.
+      check: (v) =>
+        /^\/(mnt|srv|data)(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/.test(v) && !v.split("/").includes("..")
+          ? undefined
+          : "must be a path under /mnt, /srv or /data (letters, digits, . _ -), e.g. /mnt/data",
     },
     {
       name: "fill-percent",

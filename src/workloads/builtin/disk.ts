@@ -6,7 +6,7 @@ import type { Workload } from "../types.ts";
 const UNIT = "virtwork-disk.service";
 const SERIAL = "virtwork-disk";
 const MOUNT = "/mnt/data";
-const BLOCK_SIZE = matches(/^\d+[kKmM]?$/, "a block size such as 4k or 128k");
+const BLOCK_SIZE = matches(/^[1-9]\d{0,6}[kKmM]?$/, "a positive block size such as 4k or 128k");
 
 function fioJob(job: string, lines: string[]): string {
   return [

@@ -1,4 +1,4 @@
-import { intRange, matches } from "../params.ts";
+import { intRange } from "../params.ts";
 import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -9,7 +9,9 @@ const CLIENT_SCRIPT = "/usr/local/bin/virtwork-tps-client.sh";
 const NETPERF_CONTROL_PORT = 12865;
 const NETPERF_DATA_PORT = 12866;
 const HTTP_PORT = 8080;
-const FILE_SIZE = /^([1-9]\d*)([KMG])$/i;
+const FILE_SIZE = /^([1-9]\d{0,6})([KMG])$/i;
+/** The test file lives on the root disk: keep it well below a containerdisk's size. */
+const MAX_FILE_SIZE = 4 * 1024 ** 3;
 
 /**
  * Bytes of a `file-size` param. Server and client both use this one number, which fixes
@@ -90,7 +92,12 @@ export const tps: Workload = {
       type: "string",
       default: "10M",
       description: "Size of the HTTP test file: a positive integer with K, M or G",
-      check: matches(FILE_SIZE, "a positive integer followed by K, M or G, e.g. 512K or 10M"),
+      check: (v) =>
+        !FILE_SIZE.test(v)
+          ? "must be a positive integer followed by K, M or G, e.g. 512K or 10M"
+          : fileSizeBytes(v) > MAX_FILE_SIZE
+            ? "must be at most 4G (the file is written to the guest's root disk)"
+            : undefined,
     },
     {
       name: "iterations",
