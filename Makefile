@@ -34,7 +34,11 @@ lint: $(DEPS_STAMP) ## Biome lint + format check, and tsc type-check
 unit: build ## unit tests (no cluster)
 	npm test
 
-test: lint unit ## everything CI runs: lint, types, build, tests
+guest-artifacts: $(DEPS_STAMP) ## guest user-data, units and scripts checked by the real tools and run (root: loop, netns)
+	scripts/install-guest-tools.sh
+	node --test --experimental-strip-types --test-reporter=spec 'test/guest/artifacts/*.test.ts'
+
+test: lint unit guest-artifacts ## everything CI runs: lint, types, build, tests
 
 demo: build ## dry-run of the default plan: prints every object a run would create
 	bin/virtwork run --dry-run

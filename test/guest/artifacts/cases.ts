@@ -4,14 +4,14 @@
  * guest), the user-data is taken from the plan's Secrets, and the intended values come from
  * the workload's own build() output.
  */
-import { type SshAccess, renderCloudConfig } from "../../../src/cloudinit/cloud-config.ts";
+import { renderCloudConfig, type SshAccess } from "../../../src/cloudinit/cloud-config.ts";
 import { loadConfig } from "../../../src/config/load.ts";
 import type { Secret, VirtualMachine } from "../../../src/manifests/objects.ts";
 import { plan } from "../../../src/plan/plan.ts";
+import { fedora } from "../../../src/workloads/guest.ts";
 import { checkType } from "../../../src/workloads/params.ts";
 import { BUILTIN_WORKLOADS, createRegistry } from "../../../src/workloads/registry.ts";
 import type { GuestConfig, ParamSpec, Workload } from "../../../src/workloads/types.ts";
-import { fedora } from "../../../src/workloads/guest.ts";
 
 export const registry = createRegistry();
 export const NAMESPACE = "virtwork";
@@ -22,7 +22,9 @@ export const SSH_VARIANTS: Record<string, Record<string, unknown>> = {
   "no-ssh": {},
   "password+key": {
     "ssh-password": "no",
-    "ssh-key": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test@virtwork"],
+    "ssh-key": [
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test@virtwork",
+    ],
   },
   "odd-password": { "ssh-password": "0755", "ssh-user": "on" },
   "quoting-password": { "ssh-password": `p@ss: "w'o#rd" - \\ $HOME \`x\`` },

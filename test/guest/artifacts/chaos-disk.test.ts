@@ -31,7 +31,9 @@ describe("chaos-disk fills and releases a real filesystem", { skip }, () => {
     dir.remove();
   });
 
-  test("usage reaches the target while filled, drops back when released, and cycles", { timeout: 60_000 }, async () => {
+  test("usage reaches the target while filled, drops back when released, and cycles", {
+    timeout: 60_000,
+  }, async () => {
     // Samples usage every 0.5 s for 10 s while the script runs (fill 3 s, release 3 s), then
     // stops it like systemd would (SIGTERM) and runs the unit's ExecStopPost cleanup.
     const stopPost = unitValues(unit, "Service", "ExecStopPost")[0] ?? "";

@@ -87,7 +87,8 @@ exec ${q(realTc)} "$@"`,
       }
     });
     beforeEach(() => {
-      for (const dev of ["eth0", "eth1"]) runSync("ip", ["netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"]);
+      for (const dev of ["eth0", "eth1"])
+        runSync("ip", ["netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"]);
     });
     after(() => {
       runSync("ip", ["netns", "del", ns]);
@@ -128,7 +129,11 @@ exec ${q(realTc)} "$@"`,
       const qdisc = rootQdisc(ns, "eth0");
       assert.match(qdisc, new RegExp(`^qdisc ${kind} `), `eth0 root qdisc while active: ${qdisc}`);
       if (mode === "real netem") assert.match(qdisc, /delay 100ms loss 5%/);
-      else assert.match(readFileSync(join(dir.path, "tc.log"), "utf8"), /replace dev eth0 root netem delay 100ms loss 5.0% limit 1000/);
+      else
+        assert.match(
+          readFileSync(join(dir.path, "tc.log"), "utf8"),
+          /replace dev eth0 root netem delay 100ms loss 5.0% limit 1000/,
+        );
       assert.doesNotMatch(rootQdisc(ns, "eth1"), new RegExp(`qdisc ${kind} `), "eth1 untouched");
       await stopUnit();
       assert.doesNotMatch(rootQdisc(ns, "eth0"), new RegExp(`qdisc ${kind} `), "removed after stop");

@@ -59,7 +59,9 @@ describe("chaos-process never targets excluded processes", { skip }, () => {
     }
   });
 
-  test("in a PID namespace: only workload processes are signalled, all of them eventually", { timeout: 60_000 }, async () => {
+  test("in a PID namespace: only workload processes are signalled, all of them eventually", {
+    timeout: 60_000,
+  }, async () => {
     const [role] = render("chaos-process", { signal: "SIGTERM", interval: "1", "min-pid": "2" });
     const script = role?.guest.files.find((f) => f.path === SCRIPT);
     assert.ok(script);

@@ -33,7 +33,10 @@ describe("cloud-init schema accepts every user-data document", { skip: needTools
 
   test("the check is not vacuous: a document with an octal-number permission is rejected", async () => {
     const file = join(dir.path, "bad.yaml");
-    writeFileSync(file, "#cloud-config\nwrite_files:\n  - path: /x\n    content: hi\n    permissions: 0755\n");
+    writeFileSync(
+      file,
+      "#cloud-config\nwrite_files:\n  - path: /x\n    content: hi\n    permissions: 0755\n",
+    );
     const res = await run("cloud-init", ["schema", "--config-file", file]);
     assert.notEqual(res.code, 0);
     assert.match(`${res.stdout}${res.stderr}`, /permissions: 493 is not of type 'string'/);

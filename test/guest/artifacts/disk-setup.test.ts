@@ -13,7 +13,7 @@ import { needTools, tempDir } from "./tools.ts";
 
 const skip = needTools("mkfs.xfs", "losetup", "unshare", "blkid", "mountpoint") || loopSupport();
 
-const CASES = [
+const CASES: { workload: string; params: Record<string, string>; serial: string; mount: string }[] = [
   { workload: "disk", params: {}, serial: "virtwork-disk", mount: "/mnt/data" },
   {
     workload: "chaos-disk",

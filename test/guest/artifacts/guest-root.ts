@@ -5,13 +5,14 @@
  */
 import { chmodSync, cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { GuestConfig } from "../../../src/workloads/types.ts";
 import { fedora } from "../../../src/workloads/guest.ts";
+import type { GuestConfig } from "../../../src/workloads/types.ts";
 import { parseUnit } from "./tools.ts";
 
 /** Units a guest package installs (they exist on a real guest once `packages` ran). */
 export const PACKAGE_UNITS: Record<string, string> = {
-  [fedora.postgresql.serviceUnit]: `[Unit]\nDescription=PostgreSQL (stub of the package's unit)\n\n[Service]\nType=notify\nUser=postgres\nExecStart=/usr/bin/postgres -D ${fedora.postgresql.dataDir}\n\n[Install]\nWantedBy=multi-user.target\n`,
+  [fedora.postgresql.serviceUnit]:
+    `[Unit]\nDescription=PostgreSQL (stub of the package's unit)\n\n[Service]\nType=notify\nUser=postgres\nExecStart=/usr/bin/postgres -D ${fedora.postgresql.dataDir}\n\n[Install]\nWantedBy=multi-user.target\n`,
 };
 
 const SYSTEMD_UNITS = ["/usr/lib/systemd/system", "/lib/systemd/system"].find((d) => existsSync(d));

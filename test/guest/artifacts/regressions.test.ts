@@ -63,7 +63,10 @@ describe("bug 10: database setup runs as root and initialises PostgreSQL before 
     for (const [, i] of starts.filter(([, i]) => i < initdb)) {
       assert.match(lines.slice(i - 3, i).join("\n"), /if \[ -f "\$MARKER" \]/, "start before initdb");
     }
-    assert.ok(starts.some(([, i]) => i > initdb), "PostgreSQL is started after initdb");
+    assert.ok(
+      starts.some(([, i]) => i > initdb),
+      "PostgreSQL is started after initdb",
+    );
   });
 
   const rootSkip = needTools("mkfs.xfs", "losetup", "unshare", "runuser") || loopSupport();
@@ -176,7 +179,13 @@ describe("bug 9: Service selectors select only their own workload's servers", ()
 });
 
 describe("bug 12: tps server file and client byte count agree", () => {
-  const sizes: Record<string, number> = { "1K": 1024, "512K": 524288, "10M": 10485760, "3M": 3145728, "1G": 1073741824 };
+  const sizes: Record<string, number> = {
+    "1K": 1024,
+    "512K": 524288,
+    "10M": 10485760,
+    "3M": 3145728,
+    "1G": 1073741824,
+  };
   for (const [param, bytes] of Object.entries(sizes)) {
     test(`file-size=${param} is ${bytes} bytes on both sides`, () => {
       const roles = render("tps", { "file-size": param });
@@ -187,14 +196,20 @@ describe("bug 12: tps server file and client byte count agree", () => {
     });
   }
 
-  const rootSkip = needTools("unshare") || (process.getuid?.() === 0 ? false : "needs root for a mount namespace");
-  test("the server script really writes a file of the client's size (1K, 3M)", { skip: rootSkip }, async () => {
+  const rootSkip =
+    needTools("unshare") || (process.getuid?.() === 0 ? false : "needs root for a mount namespace");
+  test("the server script really writes a file of the client's size (1K, 3M)", {
+    skip: rootSkip,
+  }, async () => {
     for (const param of ["1K", "3M"]) {
       const dir = tempDir("tps");
       try {
         const roles = render("tps", { "file-size": param });
         const server = roles.find((r) => r.role === "server")?.guest.files ?? [];
-        const client = file(roles.find((r) => r.role === "client")?.guest.files ?? [], "virtwork-tps-client.sh");
+        const client = file(
+          roles.find((r) => r.role === "client")?.guest.files ?? [],
+          "virtwork-tps-client.sh",
+        );
         const stubs = writeStubs(join(dir.path, "stubs"), { netserver: "exit 0", python3: "exit 0" });
         mkdirSync(join(dir.path, "srv"));
         const r = await sandbox(

@@ -8,7 +8,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GuestFile } from "../../../src/workloads/types.ts";
-import { run, runSync, type RunResult, tempDir } from "./tools.ts";
+import { type RunResult, run, runSync, tempDir } from "./tools.ts";
 
 export interface LoopDisk {
   /** e.g. /dev/loop3 */

@@ -74,7 +74,7 @@ describe("shellcheck reports nothing on any generated script", { skip: needTools
   });
 
   test("the check is not vacuous: an unquoted expansion is reported", async () => {
-    const res = await run("shellcheck", ["-s", "bash", "-"], { input: '#!/bin/bash\nrm -f $1/x\n' });
+    const res = await run("shellcheck", ["-s", "bash", "-"], { input: "#!/bin/bash\nrm -f $1/x\n" });
     assert.notEqual(res.code, 0);
     assert.match(res.stdout, /SC2086/);
   });

@@ -52,7 +52,11 @@ export function runSync(cmd: string, args: readonly string[], options: RunOption
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
@@ -97,7 +101,20 @@ export function netemSupport(): { ok: true } | { ok: false; reason: string } {
   if (add.code !== 0) return { ok: false, reason: `cannot create a network namespace: ${add.stderr.trim()}` };
   try {
     runSync("ip", ["-n", ns, "link", "add", "p0", "type", "veth", "peer", "name", "p1"]);
-    const r = runSync("ip", ["netns", "exec", ns, "tc", "qdisc", "add", "dev", "p0", "root", "netem", "delay", "1ms"]);
+    const r = runSync("ip", [
+      "netns",
+      "exec",
+      ns,
+      "tc",
+      "qdisc",
+      "add",
+      "dev",
+      "p0",
+      "root",
+      "netem",
+      "delay",
+      "1ms",
+    ]);
     return r.code === 0
       ? { ok: true }
       : { ok: false, reason: `the kernel lacks sch_netem (tc: ${r.stderr.trim()})` };
