@@ -31,6 +31,12 @@ export function addPlanOptions(cmd: Command): Command {
     .option("--disk-size <quantity>", "size of each data disk (default: 10Gi)")
     .option("--container-disk-image <image>", "boot disk image (default: quay.io/containerdisks/fedora:42)")
     .option("--storage-class <name>", "StorageClass of the data disks (default: the cluster default)")
+    .option("--catalog-dir <dir>", "directory of catalog workloads (default: ~/.virtwork/catalog)")
+    .option(
+      "--from-catalog <entries>",
+      "catalog entries to run, comma-separated or repeated; without --workloads only these run",
+      collect,
+    )
     .option("--params <workload.key=value>", "workload param, repeatable; values may contain commas", collect)
     .option(
       "--set <workload.field=value>",

@@ -3,6 +3,7 @@ import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { SshAccess } from "../cloudinit/cloud-config.ts";
 import { UsageError, usageErrorFrom } from "../errors.ts";
 import { didYouMean } from "../util/suggest.ts";
+import { type CatalogSource, openCatalog } from "../workloads/catalog/source.ts";
 import { resolveParams, type SourcedValue } from "../workloads/params.ts";
 import { defaultWorkloadNames, type Registry } from "../workloads/registry.ts";
 import { parseParams, parseQualifiedParams, parseSetting } from "./params.ts";
@@ -50,19 +51,26 @@ export interface Config {
   configFile?: string;
   /** Where each global setting's value came from: a flag, an env var, the file or "default". */
   sources: Partial<Record<SettingName, string>>;
+  catalogDir: string;
 }
 
 export interface LoadInput {
   /** Only the flags given on the command line, keyed by long name (e.g. "vm-count"). */
   flags: Record<string, unknown>;
   env: Record<string, string | undefined>;
+  /** The built-in workloads; catalog entries are added from the catalog directory. */
   registry: Registry;
   readFile?: (path: string) => string;
+  /** Opens the catalog directory (default: the file system). */
+  openCatalog?: (dir: string, origin: string) => CatalogSource;
 }
 
 export interface LoadResult {
   config: Config;
   warnings: string[];
+  /** The built-ins plus every catalog entry that was loaded: what `plan` needs. */
+  registry: Registry;
+  catalog: CatalogSource;
 }
 
 type FileMap = Record<string, unknown>;
@@ -112,7 +120,9 @@ function canonicalize(map: FileMap, path: string, prefix: string): FileMap {
 }
 
 export function loadConfig(input: LoadInput): LoadResult {
-  const { flags, env, registry } = input;
+  const { flags, env } = input;
+  // Catalog entries join the built-ins as they are loaded, so they take settings and params.
+  const registry = new Map(input.registry);
   const readFile = input.readFile ?? ((p: string) => readFileSync(p, "utf8"));
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -206,6 +216,9 @@ export function loadConfig(input: LoadInput): LoadResult {
   const vmConcurrency = get("vmConcurrency") as number;
   const output = get("output") as OutputFormat;
   const showSecrets = get("showSecrets") as boolean;
+  const catalogDir = get("catalogDir") as string;
+  const fromCatalog = (get("fromCatalog") as string[] | undefined) ?? [];
+  const catalog = (input.openCatalog ?? openCatalog)(catalogDir, sources.catalogDir ?? "default");
 
   for (const keyFile of sshKeyFiles) {
     try {
@@ -224,9 +237,31 @@ export function loadConfig(input: LoadInput): LoadResult {
   }
 
   // Per-workload settings and params, from --set / --params, env, and the file.
-  const known = [...registry.keys()];
+  let catalogNames: string[] = [];
+  try {
+    catalogNames = catalog.names().filter((n) => !registry.has(n));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    problems.push(err.message);
+  }
+  const known = [...registry.keys(), ...catalogNames];
+  const failedEntries = new Set<string>();
+  const loadEntry = (name: string): boolean => {
+    if (registry.has(name)) return true;
+    if (failedEntries.has(name)) return false;
+    try {
+      registry.set(name, catalog.load(name));
+      return true;
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      failedEntries.add(name);
+      problems.push(err.message);
+      return false;
+    }
+  };
   const checkWorkload = (name: string, where: string): boolean => {
     if (registry.has(name)) return true;
+    if (catalogNames.includes(name)) return loadEntry(name);
     problems.push(
       `${where}: unknown workload "${name}"${didYouMean(name, known)}; available: ${known.join(", ")}`,
     );
@@ -368,15 +403,26 @@ export function loadConfig(input: LoadInput): LoadResult {
   }
 
   // Selection: the list (flag > env > file > default), then `enabled` adds or removes.
+  // With --from-catalog and no explicit list, only the catalog entries run (reference §1.9).
   let names: string[];
   if (selection === undefined) {
-    names = defaultWorkloadNames(registry);
+    names = fromCatalog.length ? [] : defaultWorkloadNames(input.registry);
   } else {
     names = [];
     for (const name of selection as string[]) {
-      if (name === "all") names.push(...known);
-      else if (checkWorkload(name, sources.workloads ?? "--workloads")) names.push(name);
+      const where = sources.workloads ?? "--workloads";
+      if (name === "all") names.push(...input.registry.keys());
+      else if (!input.registry.has(name) && catalogNames.includes(name))
+        problems.push(`${where}: "${name}" is a catalog entry; select it with --from-catalog ${name}`);
+      else if (checkWorkload(name, where)) names.push(name);
     }
+  }
+  for (const name of fromCatalog) {
+    if (input.registry.has(name)) {
+      problems.push(
+        `${sources.fromCatalog}: "${name}" is a built-in workload, not a catalog entry; select it with --workloads ${name}`,
+      );
+    } else if (loadEntry(name)) names.push(name);
   }
   names = [...new Set(names)];
   for (const [name, s] of workloadSettings) {
@@ -392,7 +438,7 @@ export function loadConfig(input: LoadInput): LoadResult {
   // Params of every workload mentioned are checked, selected or not, so typos never pass.
   const resolvedParams = new Map<string, Record<string, string>>();
   for (const name of new Set([...names, ...params.keys()])) {
-    const workload = registry.get(name);
+    const workload = catalogNames.includes(name) && loadEntry(name) ? registry.get(name) : registry.get(name);
     if (!workload) continue;
     const result = resolveParams(name, workload.params, params.get(name) ?? {});
     problems.push(...result.problems);
@@ -428,6 +474,7 @@ export function loadConfig(input: LoadInput): LoadResult {
     output,
     showSecrets,
     sources,
+    catalogDir,
   };
   if (kubeconfig !== undefined) config.kubeconfig = kubeconfig;
   if (context !== undefined) config.context = context;
@@ -438,5 +485,5 @@ export function loadConfig(input: LoadInput): LoadResult {
     config.ssh = { user: sshUser, authorizedKeys: [...new Set(sshKeys)] };
     if (sshPassword !== undefined) config.ssh.password = sshPassword;
   }
-  return { config, warnings };
+  return { config, warnings, registry, catalog };
 }

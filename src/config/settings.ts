@@ -1,5 +1,6 @@
 import {
   asBool,
+  asDirectory,
   asDnsLabel,
   asDnsSubdomain,
   asImage,
@@ -229,6 +230,21 @@ export const SETTINGS = {
     parse: asBool,
     default: false,
     description: "Print passwords instead of redacting them",
+  }),
+  catalogDir: setting({
+    key: "catalog-dir",
+    flag: "catalog-dir",
+    env: "VIRTWORK_CATALOG_DIR",
+    parse: asDirectory,
+    default: asDirectory("~/.virtwork/catalog"),
+    description: "Directory of catalog workloads (one sub-directory per entry)",
+  }),
+  fromCatalog: setting({
+    key: "from-catalog",
+    flag: "from-catalog",
+    env: "VIRTWORK_FROM_CATALOG",
+    parse: asList,
+    description: "Catalog entries to run (comma-separated); without --workloads only these run",
   }),
 } as const;
 

@@ -1,3 +1,4 @@
+import { homedir } from "node:os";
 import { dns1123LabelProblem } from "../manifests/names.ts";
 import { Quantity } from "../util/quantity.ts";
 
@@ -156,4 +157,10 @@ export function asPublicKeys(raw: unknown): string[] {
       }
       return k;
     });
+}
+
+/** A directory path; a leading `~` means the home directory. */
+export function asDirectory(raw: unknown): string {
+  const text = asNonEmptyString(raw);
+  return text === "~" || text.startsWith("~/") ? `${homedir()}${text.slice(1)}` : text;
 }

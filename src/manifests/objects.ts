@@ -40,9 +40,12 @@ export function workloadService(
     kind: "Service",
     metadata: { name: spec.name, namespace, labels },
     spec: {
-      selector: { [LABEL_COMPONENT]: workload, [LABEL_ROLE]: spec.selectorRole },
+      selector: {
+        [LABEL_COMPONENT]: workload,
+        ...(spec.selectorRole === undefined ? {} : { [LABEL_ROLE]: spec.selectorRole }),
+      },
       // targetPort is left out: the API server defaults it to `port`, which is what we want.
-      ports: spec.ports.map((p) => ({ name: p.name, port: p.port, protocol: "TCP" })),
+      ports: spec.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? "TCP" })),
     },
   };
 }

@@ -72,7 +72,7 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
         ),
       );
     }
-    for (const { role, guest: guestConfig } of output.roles) {
+    for (const { role, vmCount: roleVmCount, guest: guestConfig } of output.roles) {
       const userdata = renderCloudConfig(guestConfig, config.ssh, { redact: options.redactSecrets ?? false });
       const size = Buffer.byteLength(userdata);
       if (size > MAX_USERDATA_BYTES) {
@@ -80,7 +80,9 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
           `workload "${workload.name}"${role ? ` role "${role}"` : ""}: cloud-init user-data is ${size} bytes, over the 1 MiB Secret limit; shorten params or SSH keys`,
         );
       }
-      for (let i = 0; i < selected.vmCount; i++) {
+      const count =
+        roleVmCount !== undefined && roleVmCount > 0 ? roleVmCount : Math.max(1, selected.vmCount);
+      for (let i = 0; i < count; i++) {
         const name = vmName(workload.name, i, role);
         const problem = dns1123LabelProblem(name);
         if (problem) throw new UsageError(`VM name "${name}" (workload "${workload.name}"): ${problem}`);
@@ -108,6 +110,11 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
           secretName,
           dataVolumes: output.dataDisks.map((d) => dataVolumeName(d.dataVolumeBase, name)),
         };
+        for (const dv of vm.dataVolumes) {
+          const dvProblem = dns1123LabelProblem(dv);
+          if (dvProblem)
+            throw new UsageError(`DataVolume name "${dv}" (workload "${workload.name}"): ${dvProblem}`);
+        }
         if (role !== undefined) {
           vm.role = role;
           planned.roles[role] = (planned.roles[role] ?? 0) + 1;

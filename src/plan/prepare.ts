@@ -18,17 +18,17 @@ export function prepareRun(
   input: Omit<LoadInput, "registry"> & {
     logger: Logger;
     runId?: string;
-    /** "print" redacts SSH passwords unless --show-secrets; "apply" keeps them. */
-    purpose: "print" | "apply";
+    /** "print" redacts SSH passwords unless --show-secrets; "apply" keeps them. Default: print for --dry-run=client. */
+    purpose?: "print" | "apply";
   },
 ): PreparedRun {
-  const registry = createRegistry();
-  const { config, warnings } = loadConfig({ ...input, registry });
+  // The loaded registry holds the built-ins plus the catalog entries the config names.
+  const { config, warnings, registry } = loadConfig({ ...input, registry: createRegistry() });
   for (const warning of warnings) input.logger.warn(warning);
   const runId = input.runId ?? randomUUID();
   return {
     config,
     registry,
-    plan: plan(config, registry, { runId, redactSecrets: input.purpose === "print" && !config.showSecrets }),
+    plan: plan(config, registry, { runId, redactSecrets: (input.purpose ?? (config.dryRun === "client" ? "print" : "apply")) === "print" && !config.showSecrets }),
   };
 }

@@ -43,18 +43,25 @@ export interface DataDisk {
 export interface ServicePort {
   name: string;
   port: number;
+  /** TCP unless given. */
+  protocol?: "TCP" | "UDP";
 }
 
 export interface ServiceSpec {
   name: string;
   ports: ServicePort[];
-  /** Role whose VMs back the Service; the selector is always scoped to the workload too. */
-  selectorRole: string;
+  /**
+   * Role whose VMs back the Service; the selector is always scoped to the workload too.
+   * Without it, every VM of the workload backs the Service.
+   */
+  selectorRole?: string;
 }
 
 export interface RoleOutput {
   /** Undefined for single-role workloads. */
   role?: string;
+  /** VMs of this role; absent or 0 → the workload's vm-count (at least 1). */
+  vmCount?: number;
   guest: GuestConfig;
 }
 

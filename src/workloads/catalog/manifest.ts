@@ -1,0 +1,506 @@
+import { type Document, isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { dns1123LabelProblem } from "../../manifests/names.ts";
+import { Quantity } from "../../util/quantity.ts";
+import { didYouMean } from "../../util/suggest.ts";
+import { checkType } from "../params.ts";
+import type { ParamType } from "../types.ts";
+import { type FieldPath, formatPath, type Problem, show } from "./problems.ts";
+
+/** `workload.yaml`, validated (reference §9.2, made strict: unknown keys are errors). */
+export interface Manifest {
+  description: string;
+  packages: string[];
+  params: ManifestParam[];
+  /** Empty for a single-role entry; one or more roles make the entry multi-role. */
+  roles: ManifestRole[];
+  storage: ManifestStorage[];
+  service?: ManifestService;
+}
+
+export interface ManifestParam {
+  key: string;
+  type: ParamType;
+  default: string;
+  description: string;
+}
+
+export interface ManifestRole {
+  name: string;
+  /** 0 → the workload's vm-count. */
+  vmCount: number;
+}
+
+export interface ManifestStorage {
+  name: string;
+  /** Absent → the run's --disk-size. */
+  size?: string;
+  serial: string;
+  mount: string;
+}
+
+export interface ManifestPort {
+  name: string;
+  port: number;
+  protocol: "TCP" | "UDP";
+}
+
+export interface ManifestService {
+  ports: ManifestPort[];
+  selectorRole?: string;
+}
+
+export const PARAM_TYPES: readonly ParamType[] = ["string", "int", "bool", "list", "dict"];
+/** Disk names the VM spec already uses. */
+export const RESERVED_DISK_NAMES = ["containerdisk", "cloudinitdisk", "datadisk"];
+/** virtio-blk serials longer than this are cut by the hypervisor, so by-id lookups fail. */
+export const MAX_SERIAL = 20;
+/** Param keys: usable in --params, env, YAML (where `_` means `-`) and `{{key}}`. */
+export const PARAM_KEY = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+const SERIAL = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const MOUNT = /^\/[A-Za-z0-9._/-]*$/;
+const PACKAGE = /^[A-Za-z0-9][A-Za-z0-9._+:~@-]*$/;
+/** Kubernetes port names (IANA_SVC_NAME). */
+const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+/** Smallest disk worth creating; CDI and mkfs.xfs need some room. */
+const MIN_DISK_BYTES = 300 * 1024 * 1024;
+const MAX_VM_COUNT = 10000;
+
+const TOP_KEYS = ["description", "packages", "params", "roles", "storage", "service"];
+const PARAM_KEYS = ["key", "type", "default", "desc", "description"];
+const ROLE_KEYS = ["name", "vm-count"];
+const STORAGE_KEYS = ["name", "size", "serial", "mount"];
+const SERVICE_KEYS = ["ports", "selector-role"];
+const PORT_KEYS = ["name", "port", "protocol"];
+
+type Fields = Map<string, { value: unknown; path: FieldPath }>;
+
+/** Checks values and remembers where each problem is, so errors name the line and field. */
+class Checker {
+  readonly problems: Problem[] = [];
+  private readonly file: string;
+  private readonly doc: Document | undefined;
+  private readonly lines: LineCounter | undefined;
+
+  constructor(file: string, doc?: Document, lines?: LineCounter) {
+    this.file = file;
+    this.doc = doc;
+    this.lines = lines;
+  }
+
+  /** The line of the deepest node on `path` that exists in the document. */
+  lineOf(path: FieldPath): number | undefined {
+    if (!this.doc || !this.lines) return undefined;
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
+      const range = (node as { range?: [number, number, number] } | undefined)?.range;
+      if (range) return this.lines.linePos(range[0]).line;
+    }
+    return undefined;
+  }
+
+  add(path: FieldPath, message: string): void {
+    const problem: Problem = { file: this.file, message };
+    const line = this.lineOf(path);
+    if (line !== undefined) problem.line = line;
+    if (path.length) problem.field = formatPath(path);
+    this.problems.push(problem);
+  }
+
+  /**
+   * The fields of a map, keyed by their canonical (hyphenated) name; unknown keys and a key
+   * given in both spellings are problems. Each value comes with the path of its raw key.
+   */
+  fields(value: unknown, path: FieldPath, allowed: string[]): Fields | undefined {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      this.add(path, `must be a map with keys ${allowed.join(", ")}, got ${show(value)}`);
+      return undefined;
+    }
+    const out: Fields = new Map();
+    for (const [raw, v] of Object.entries(value)) {
+      const key = raw.replace(/_/g, "-");
+      if (!allowed.includes(key)) {
+        this.add([...path, raw], `unknown key${didYouMean(key, allowed)}; allowed: ${allowed.join(", ")}`);
+      } else if (out.has(key)) {
+        this.add([...path, raw], `"${key}" is given twice (with "-" and "_")`);
+      } else {
+        out.set(key, { value: v, path: [...path, raw] });
+      }
+    }
+    return out;
+  }
+
+  list(value: unknown, path: FieldPath, what: string): unknown[] {
+    if (value === null || value === undefined) return [];
+    if (!Array.isArray(value)) {
+      this.add(path, `must be a list of ${what}, got ${show(value)}`);
+      return [];
+    }
+    return value;
+  }
+
+  string(value: unknown, path: FieldPath, rule?: { pattern: RegExp; hint: string }): string | undefined {
+    if (typeof value !== "string") {
+      this.add(
+        path,
+        value === null || value === undefined ? "is required" : `must be a string, got ${show(value)}`,
+      );
+      return undefined;
+    }
+    if (value.trim() === "") {
+      this.add(path, "must not be empty");
+      return undefined;
+    }
+    if (rule && !rule.pattern.test(value)) {
+      this.add(path, `${show(value)} must be ${rule.hint}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  int(value: unknown, path: FieldPath, min: number, max: number): number | undefined {
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+      this.add(path, `must be a whole number between ${min} and ${max}, got ${show(value)}`);
+      return undefined;
+    }
+    if (value < min || value > max) {
+      this.add(path, `must be between ${min} and ${max}, got ${value}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  dnsLabel(value: unknown, path: FieldPath): string | undefined {
+    const text = this.string(value, path);
+    if (text === undefined) return undefined;
+    const problem = dns1123LabelProblem(text);
+    if (problem) {
+      this.add(path, `${show(text)} ${problem}`);
+      return undefined;
+    }
+    return text;
+  }
+}
+
+/** No control characters: values end up inside unit files, one setting per line. */
+export function paramValueProblem(value: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
+  return /[\u0000-\u001f\u007f]/.test(value) ? "must not contain newlines or control characters" : undefined;
+}
+
+function parseParam(c: Checker, raw: unknown, path: FieldPath, seen: Set<string>): ManifestParam | undefined {
+  const f = c.fields(raw, path, PARAM_KEYS);
+  if (!f) return undefined;
+  const keyField = f.get("key");
+  const key = c.string(keyField?.value, keyField?.path ?? [...path, "key"], {
+    pattern: PARAM_KEY,
+    hint: "lower-case letters, digits and '-' (e.g. test-duration)",
+  });
+  if (key !== undefined) {
+    if (seen.has(key)) c.add(keyField?.path ?? path, `duplicate param "${key}"`);
+    seen.add(key);
+  }
+  let type: ParamType = "string";
+  const typeField = f.get("type");
+  if (typeField && typeField.value !== null) {
+    const text = typeof typeField.value === "string" ? typeField.value.toLowerCase() : undefined;
+    if (text !== undefined && (PARAM_TYPES as string[]).includes(text)) type = text as ParamType;
+    else {
+      c.add(
+        typeField.path,
+        `unknown type ${show(typeField.value)}${didYouMean(String(typeField.value), PARAM_TYPES)}; types: ${PARAM_TYPES.join(", ")}`,
+      );
+      return undefined;
+    }
+  }
+  const defaultField = f.get("default");
+  const defaultPath = defaultField?.path ?? [...path, "default"];
+  const rawDefault = defaultField?.value;
+  let value: string | undefined;
+  if (rawDefault === undefined || rawDefault === null) {
+    c.add(defaultPath, `is required (a ${type} value used when the user gives none)`);
+  } else if (typeof rawDefault === "object") {
+    c.add(
+      defaultPath,
+      `must be a single value, got ${show(rawDefault)}${type === "list" || type === "dict" ? ` (write a ${type} as "a;b;c")` : ""}`,
+    );
+  } else {
+    value = String(rawDefault);
+    const problem = checkType(type, value) ?? paramValueProblem(value);
+    if (problem) {
+      c.add(defaultPath, `${show(value)} ${problem} (type ${type})`);
+      value = undefined;
+    }
+  }
+  const desc = f.get("desc") ?? f.get("description");
+  if (f.has("desc") && f.has("description")) c.add(desc?.path ?? path, 'give either "desc" or "description"');
+  let description = "";
+  if (desc && desc.value !== null) {
+    if (typeof desc.value === "string") description = desc.value.trim().replace(/\s+/g, " ");
+    else c.add(desc.path, `must be a string, got ${show(desc.value)}`);
+  }
+  if (key === undefined || value === undefined) return undefined;
+  return { key, type, default: value, description };
+}
+
+function parseStorage(c: Checker, raw: unknown, path: FieldPath, seen: Map<string, Set<string>>) {
+  const f = c.fields(raw, path, STORAGE_KEYS);
+  if (!f) return undefined;
+  const unique = (what: string, value: string | undefined, at: FieldPath) => {
+    if (value === undefined) return;
+    const set = seen.get(what) ?? new Set();
+    if (set.has(value)) c.add(at, `duplicate storage ${what} ${show(value)}`);
+    set.add(value);
+    seen.set(what, set);
+  };
+  const nameAt = f.get("name")?.path ?? [...path, "name"];
+  let name = c.dnsLabel(f.get("name")?.value, nameAt);
+  if (name !== undefined && RESERVED_DISK_NAMES.includes(name)) {
+    c.add(nameAt, `${show(name)} is reserved for the VM's own disks (${RESERVED_DISK_NAMES.join(", ")})`);
+    name = undefined;
+  }
+  unique("name", name, nameAt);
+  let size: string | undefined;
+  const sizeField = f.get("size");
+  if (sizeField && sizeField.value !== null) {
+    const text = typeof sizeField.value === "number" ? String(sizeField.value) : sizeField.value;
+    if (typeof text !== "string" || text.trim() === "") {
+      c.add(sizeField.path, `must be a size such as 10Gi, got ${show(sizeField.value)}`);
+    } else {
+      const q = Quantity.parseSize(text, MIN_DISK_BYTES);
+      if (q instanceof Quantity) size = q.text;
+      else c.add(sizeField.path, `${q.problem.replace(`${MIN_DISK_BYTES} bytes`, "300Mi")}`);
+    }
+  }
+  const serialAt = f.get("serial")?.path ?? [...path, "serial"];
+  let serial = c.string(f.get("serial")?.value, serialAt, {
+    pattern: SERIAL,
+    hint: "letters, digits, '-' and '_' (the guest finds the disk at /dev/disk/by-id/virtio-<serial>)",
+  });
+  if (serial !== undefined && serial.length > MAX_SERIAL) {
+    c.add(
+      serialAt,
+      `${show(serial)} is ${serial.length} characters; virtio serials hold at most ${MAX_SERIAL}`,
+    );
+    serial = undefined;
+  }
+  unique("serial", serial, serialAt);
+  const mountAt = f.get("mount")?.path ?? [...path, "mount"];
+  let mount = c.string(f.get("mount")?.value, mountAt, {
+    pattern: MOUNT,
+    hint: "an absolute path of letters, digits, '.', '_', '-' and '/' (e.g. /var/lib/redis)",
+  });
+  if (mount !== undefined) {
+    mount = mount.length > 1 ? mount.replace(/\/+$/, "") : mount;
+    if (mount === "/" || mount.split("/").some((part) => part === "." || part === "..")) {
+      c.add(mountAt, `${show(mount)} must be a directory below / without "." or ".." parts`);
+      mount = undefined;
+    }
+  }
+  unique("mount", mount, mountAt);
+  if (name === undefined || serial === undefined || mount === undefined) return undefined;
+  const storage: ManifestStorage = { name, serial, mount };
+  if (size !== undefined) storage.size = size;
+  return storage;
+}
+
+function parseService(c: Checker, raw: unknown, path: FieldPath): ManifestService | undefined {
+  const f = c.fields(raw, path, SERVICE_KEYS);
+  if (!f) return undefined;
+  const portsAt = f.get("ports")?.path ?? [...path, "ports"];
+  const rawPorts = c.list(f.get("ports")?.value, portsAt, "ports ({name, port, protocol})");
+  if (rawPorts.length === 0 && Array.isArray(f.get("ports")?.value ?? [])) {
+    c.add(portsAt, "must declare at least one port (e.g. - {name: http, port: 80})");
+  }
+  const ports: ManifestPort[] = [];
+  const names = new Set<string>();
+  const numbers = new Set<string>();
+  for (const [i, rawPort] of rawPorts.entries()) {
+    const at = [...portsAt, i];
+    const pf = c.fields(rawPort, at, PORT_KEYS);
+    if (!pf) continue;
+    const nameAt = pf.get("name")?.path ?? [...at, "name"];
+    const name = c.string(pf.get("name")?.value, nameAt, {
+      pattern: PORT_NAME,
+      hint: "a port name: lower-case letters, digits and '-', with a letter (e.g. http)",
+    });
+    if (name !== undefined && name.length > 15) c.add(nameAt, `${show(name)} is longer than 15 characters`);
+    if (name !== undefined && names.has(name)) c.add(nameAt, `duplicate port name ${show(name)}`);
+    if (name !== undefined) names.add(name);
+    const portAt = pf.get("port")?.path ?? [...at, "port"];
+    const port = c.int(pf.get("port")?.value, portAt, 1, 65535);
+    let protocol: "TCP" | "UDP" = "TCP";
+    const protoField = pf.get("protocol");
+    if (protoField && protoField.value !== null) {
+      const text = typeof protoField.value === "string" ? protoField.value.toUpperCase() : "";
+      if (text === "TCP" || text === "UDP") protocol = text;
+      else c.add(protoField.path, `must be TCP or UDP, got ${show(protoField.value)}`);
+    }
+    if (port !== undefined) {
+      const id = `${port}/${protocol}`;
+      if (numbers.has(id)) c.add(portAt, `port ${id} is declared twice`);
+      numbers.add(id);
+    }
+    if (name !== undefined && port !== undefined) ports.push({ name, port, protocol });
+  }
+  const service: ManifestService = { ports };
+  const role = f.get("selector-role");
+  if (role && role.value !== null) {
+    const name = c.dnsLabel(role.value, role.path);
+    if (name !== undefined) service.selectorRole = name;
+  }
+  return service;
+}
+
+/** Validates a parsed manifest value; `c` knows the document for line numbers. */
+function validate(c: Checker, value: unknown): Manifest | undefined {
+  const manifest: Manifest = { description: "", packages: [], params: [], roles: [], storage: [] };
+  if (value === null || value === undefined) return manifest;
+  const f = c.fields(value, [], TOP_KEYS);
+  if (!f) return undefined;
+
+  const description = f.get("description");
+  if (description && description.value !== null) {
+    if (typeof description.value === "string")
+      manifest.description = description.value.trim().replace(/\s+/g, " ");
+    else c.add(description.path, `must be a string, got ${show(description.value)}`);
+  }
+
+  const packagesAt = f.get("packages")?.path ?? ["packages"];
+  const seenPackages = new Set<string>();
+  for (const [i, p] of c.list(f.get("packages")?.value, packagesAt, "package names").entries()) {
+    const name = c.string(p, [...packagesAt, i], {
+      pattern: PACKAGE,
+      hint: "a package name (letters, digits and ._+:~@-)",
+    });
+    if (name === undefined) continue;
+    if (seenPackages.has(name)) c.add([...packagesAt, i], `package ${show(name)} is listed twice`);
+    seenPackages.add(name);
+    manifest.packages.push(name);
+  }
+
+  const paramsAt = f.get("params")?.path ?? ["params"];
+  const seenParams = new Set<string>();
+  for (const [i, p] of c
+    .list(f.get("params")?.value, paramsAt, "params ({key, type, default, desc})")
+    .entries()) {
+    const param = parseParam(c, p, [...paramsAt, i], seenParams);
+    if (param) manifest.params.push(param);
+  }
+
+  const rolesField = f.get("roles");
+  const rolesAt = rolesField?.path ?? ["roles"];
+  const rawRoles = c.list(rolesField?.value, rolesAt, "roles ({name, vm-count})");
+  if (Array.isArray(rolesField?.value) && rawRoles.length === 0) {
+    c.add(rolesAt, "must declare at least one role; leave roles out for a single-role entry");
+  }
+  const seenRoles = new Set<string>();
+  for (const [i, r] of rawRoles.entries()) {
+    const at = [...rolesAt, i];
+    const rf = c.fields(r, at, ROLE_KEYS);
+    if (!rf) continue;
+    const nameAt = rf.get("name")?.path ?? [...at, "name"];
+    const name = c.dnsLabel(rf.get("name")?.value, nameAt);
+    if (name !== undefined && seenRoles.has(name)) c.add(nameAt, `duplicate role ${show(name)}`);
+    if (name !== undefined) seenRoles.add(name);
+    const countField = rf.get("vm-count");
+    let vmCount: number | undefined = 0;
+    if (countField && countField.value !== null)
+      vmCount = c.int(countField.value, countField.path, 0, MAX_VM_COUNT);
+    if (name !== undefined && vmCount !== undefined) manifest.roles.push({ name, vmCount });
+  }
+
+  const storageAt = f.get("storage")?.path ?? ["storage"];
+  const seenStorage = new Map<string, Set<string>>();
+  for (const [i, s] of c
+    .list(f.get("storage")?.value, storageAt, "disks ({name, size, serial, mount})")
+    .entries()) {
+    const storage = parseStorage(c, s, [...storageAt, i], seenStorage);
+    if (storage) manifest.storage.push(storage);
+  }
+
+  const serviceField = f.get("service");
+  if (serviceField && serviceField.value !== null) {
+    const service = parseService(c, serviceField.value, serviceField.path);
+    if (service) {
+      const role = service.selectorRole;
+      const roleAt = [...serviceField.path, "selector-role"];
+      if (role !== undefined && manifest.roles.length === 0 && rawRoles.length === 0) {
+        c.add(
+          roleAt,
+          `${show(role)} selects a role, but the entry declares no roles (remove it, or add roles)`,
+        );
+      } else if (role !== undefined && rawRoles.length && !seenRoles.has(role)) {
+        c.add(
+          roleAt,
+          `${show(role)} is not a declared role${didYouMean(role, seenRoles)}; roles: ${[...seenRoles].join(", ")}`,
+        );
+      }
+      manifest.service = service;
+    }
+  }
+  return c.problems.length ? undefined : manifest;
+}
+
+/** Parses and validates `workload.yaml` text; `file` is how errors name it. */
+export interface ParsedManifest {
+  manifest?: Manifest;
+  problems: Problem[];
+  /** Line of a field, for problems found later (a role without its unit file). */
+  lineOf: (path: FieldPath) => number | undefined;
+}
+
+export function parseManifest(text: string, file: string): ParsedManifest {
+  const none = () => undefined;
+  const lines = new LineCounter();
+  let doc: Document;
+  try {
+    doc = parseDocument(text, {
+      lineCounter: lines,
+      uniqueKeys: true,
+      prettyErrors: false,
+    });
+  } catch (err) {
+    return {
+      problems: [{ file, message: `malformed YAML: ${(err as Error).message.split("\n")[0]}` }],
+      lineOf: none,
+    };
+  }
+  const [first] = [...doc.errors, ...doc.warnings];
+  if (first) {
+    const problem: Problem = { file, message: `malformed YAML: ${first.message.split("\n")[0]}` };
+    const at = first.pos?.[0];
+    if (at !== undefined) problem.line = lines.linePos(at).line;
+    return { problems: [problem], lineOf: none };
+  }
+  const c = new Checker(file, doc, lines);
+  const lineOf = (path: FieldPath) => c.lineOf(path);
+  if (
+    doc.contents !== null &&
+    !isMap(doc.contents) &&
+    !(isScalar(doc.contents) && doc.contents.value === null)
+  ) {
+    c.add([], `the top level must be a map with keys ${TOP_KEYS.join(", ")}`);
+    return { problems: c.problems, lineOf };
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return {
+      problems: [{ file, message: `malformed YAML: ${(err as Error).message.split("\n")[0]}` }],
+      lineOf,
+    };
+  }
+  const manifest = validate(c, value);
+  return manifest ? { manifest, problems: [], lineOf } : { problems: c.problems, lineOf };
+}
+
+/** Validates a manifest given as a plain value (tests, generated manifests). */
+export function validateManifestValue(
+  value: unknown,
+  file: string,
+): { manifest?: Manifest; problems: Problem[] } {
+  const c = new Checker(file);
+  const manifest = validate(c, value);
+  return manifest ? { manifest, problems: [] } : { problems: c.problems };
+}
