@@ -28,6 +28,11 @@ find_bin_dir() {
   return 1
 }
 
+# Test files start in parallel: one caller at a time sets the server up, the rest reuse it.
+mkdir -p "$(dirname "$DIR")"
+exec 9>"$DIR.lock"
+flock 9
+
 BIN="$(find_bin_dir || true)"
 if [[ -z "$BIN" ]]; then
   say "installing PostgreSQL (Debian package postgresql)"

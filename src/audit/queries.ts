@@ -135,7 +135,7 @@ export async function readRun(db: SqlDriver, runIdOrPrefix: string): Promise<Run
   const events = await db.query(
     `SELECT e.event_type, e.occurred_at, e.message, e.error_detail, e.details, v.vm_name, w.workload_type
      FROM events e LEFT JOIN vm_details v ON v.id = e.vm_id LEFT JOIN workload_details w ON w.id = e.workload_id
-     WHERE e.audit_id = ? ORDER BY e.occurred_at, e.id`,
+     WHERE e.audit_id = ? ORDER BY e.id`,
     [auditId],
   );
   for (const e of events) {

@@ -233,9 +233,10 @@ export class SqlAuditor implements Auditor {
       if (!row) throw new Error(`no VM ${vmName} in the audit record of run ${runId}`);
       const readyAt = u.status === "ready" ? (u.readyAt ?? u.runningAt ?? new Date()) : u.readyAt;
       await this.db.query(
+        // Status and phase follow the latest report; each timestamp keeps its first observation.
         `UPDATE vm_details SET phase = COALESCE(?, phase), status = COALESCE(?, status),
-           created_at = COALESCE(?, created_at), scheduled_at = COALESCE(?, scheduled_at),
-           running_at = COALESCE(?, running_at), ready_at = COALESCE(?, ready_at),
+           created_at = COALESCE(created_at, ?), scheduled_at = COALESCE(scheduled_at, ?),
+           running_at = COALESCE(running_at, ?), ready_at = COALESCE(ready_at, ?),
            error_detail = COALESCE(?, error_detail)
          WHERE id = ?`,
         [
