@@ -243,17 +243,22 @@ export interface Auditor {
 export class NoopAuditor implements Auditor {
   readonly backend = "none";
   readonly location = "(audit disabled)";
-  async startRun(): Promise<void> {}
-  async recordResource(): Promise<void> {}
-  async updateVm(): Promise<void> {}
-  async updateWorkload(): Promise<void> {}
-  async recordEvent(): Promise<void> {}
-  async recordCleanup(): Promise<void> {}
-  async completeRun(): Promise<void> {}
-  async listRuns(): Promise<RunSummary[]> {
+  async startRun(_start: RunStart): Promise<void> {}
+  async recordResource(_runId: string, _resource: ResourceRecord): Promise<void> {}
+  async updateVm(_runId: string, _vmName: string, _update: VmUpdate): Promise<void> {}
+  async updateWorkload(_runId: string, _workload: string, _status: WorkloadStatus): Promise<void> {}
+  async recordEvent(_runId: string, _event: AuditEvent): Promise<void> {}
+  async recordCleanup(_runId: string, _cleanup: CleanupRecord): Promise<void> {}
+  async completeRun(
+    _runId: string,
+    _status: FinalStatus,
+    _errorSummary?: string,
+    _at?: Timestamp,
+  ): Promise<void> {}
+  async listRuns(_options?: { limit?: number }): Promise<RunSummary[]> {
     return [];
   }
-  async getRun(): Promise<RunDetail | undefined> {
+  async getRun(_runIdOrPrefix: string): Promise<RunDetail | undefined> {
     return undefined;
   }
   async close(): Promise<void> {}
