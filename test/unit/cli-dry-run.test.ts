@@ -116,7 +116,7 @@ describe("other commands", () => {
     for (const w of list)
       for (const p of w.params) assert.deepEqual(Object.keys(p), ["name", "type", "default", "description"]);
     const table = virtwork(["workloads"]).stdout;
-    assert.match(table, /^WORKLOAD\s+PARAM\s+TYPE\s+DEFAULT\s+DESCRIPTION/);
+    assert.match(table, /^WORKLOAD\s+SOURCE\s+PARAM\s+TYPE\s+DEFAULT\s+DESCRIPTION/);
     assert.match(table, /cpu-load-percent\s+int\s+100/);
   });
 
