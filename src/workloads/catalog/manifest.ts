@@ -187,6 +187,24 @@ export function paramValueProblem(value: string): string | undefined {
   return /[\u0000-\u001f\u007f]/.test(value) ? "must not contain newlines or control characters" : undefined;
 }
 
+/** Names other schemas use for our types. */
+const TYPE_SYNONYMS: Record<string, ParamType> = {
+  integer: "int",
+  number: "int",
+  boolean: "bool",
+  str: "string",
+  text: "string",
+  array: "list",
+  map: "dict",
+  object: "dict",
+};
+
+function typeHint(type: string): string {
+  const key = type.toLowerCase();
+  const synonym = Object.hasOwn(TYPE_SYNONYMS, key) ? TYPE_SYNONYMS[key] : undefined;
+  return synonym ? ` (did you mean "${synonym}"?)` : didYouMean(type, PARAM_TYPES);
+}
+
 function parseParam(c: Checker, raw: unknown, path: FieldPath, seen: Set<string>): ManifestParam | undefined {
   const f = c.fields(raw, path, PARAM_KEYS);
   if (!f) return undefined;
@@ -207,7 +225,7 @@ function parseParam(c: Checker, raw: unknown, path: FieldPath, seen: Set<string>
     else {
       c.add(
         typeField.path,
-        `unknown type ${show(typeField.value)}${didYouMean(String(typeField.value), PARAM_TYPES)}; types: ${PARAM_TYPES.join(", ")}`,
+        `unknown type ${show(typeField.value)}${typeHint(String(typeField.value))}; types: ${PARAM_TYPES.join(", ")}`,
       );
       return undefined;
     }
