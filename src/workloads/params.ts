@@ -61,7 +61,8 @@ export function resolveParams(
     if (problem) {
       problems.push(`${supplied.source}: value "${supplied.value}" ${problem}`);
     }
-    params[spec.name] = supplied.value;
+    // Integers travel in plain decimal: the guest's bash reads `08` or `010` as octal.
+    params[spec.name] = spec.type === "int" && !problem ? BigInt(supplied.value).toString() : supplied.value;
   }
   return { params, problems };
 }
