@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, UsageError } from "../errors.ts";
 import { completionCommand } from "./commands/completion.ts";
+import { historyCommand } from "./commands/history.ts";
 import { runCommand } from "./commands/run.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { versionCommand } from "./commands/version.ts";
@@ -34,6 +35,7 @@ export function buildProgram(ctx: CliContext): Command {
     cmd.showSuggestionAfterError(true).exitOverride();
     cmd.configureOutput(program.configureOutput());
   }
+  historyCommand(program, ctx);
   return program;
 }
 
