@@ -103,7 +103,7 @@ echo "$DATA_DIR" >"$CLUSTER_DIR/etcd.datadir"
 
 launch() { # name cmd...  (own session so make/ctrl-c of the caller does not kill it)
   local name=$1; shift
-  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null &
+  setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$CLUSTER_DIR/$name.pid"
 }
 wait_for() { # what seconds cmd...

@@ -36,7 +36,8 @@
  *       Register once per test file: stops every simulator and injector the file started and
  *       deletes its namespaces (they finish terminating through the namespace controller).
  *
- * Environment: VIRTWORK_CLUSTER_DIR overrides the state directory (default <repo>/.cluster).
+ * Environment: VIRTWORK_CLUSTER_DIR overrides the state directory (default <repo>/.cluster);
+ * VIRTWORK_SIM_LOG=1 makes simulators log every step to stderr.
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -181,7 +182,14 @@ const namespaces = new Set<TestNamespace>();
 
 export async function startSimulator(opts: Partial<SimulatorOptions> = {}): Promise<Simulator> {
   const cluster = await startCluster();
-  const sim = await startSim({ kubeconfig: cluster.kubeConfig("simulator"), ...opts });
+  const log = process.env.VIRTWORK_SIM_LOG
+    ? (m: string) => process.stderr.write(`${new Date().toISOString()} simulator: ${m}\n`)
+    : undefined;
+  const sim = await startSim({
+    kubeconfig: cluster.kubeConfig("simulator"),
+    ...(log ? { log } : {}),
+    ...opts,
+  });
   simulators.add(sim);
   const stop = sim.stop.bind(sim);
   sim.stop = async () => {
@@ -299,4 +307,58 @@ export async function closeAll(): Promise<void> {
   for (const inj of [...injectors]) await inj.stop();
   for (const sim of [...simulators]) await sim.stop();
   await Promise.allSettled([...namespaces].map((ns) => ns.delete()));
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json(): unknown;
+}
+
+/**
+ * A plain HTTPS request to the API server as one identity (no client library in between), for
+ * assertions on status codes and headers such as Retry-After.
+ */
+export async function rawRequest(
+  method: string,
+  path: string,
+  opts: { identity?: Identity; body?: unknown; contentType?: string } = {},
+): Promise<RawResponse> {
+  const cluster = await startCluster();
+  const kc = cluster.kubeConfig(opts.identity ?? "admin");
+  const token = kc.getCurrentUser()?.token ?? "";
+  const url = new URL(path, cluster.server);
+  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  const { request } = await import("node:https");
+  return new Promise((resolvePromise, reject) => {
+    const req = request(
+      url,
+      {
+        method,
+        ca: readFileSync(cluster.caFile),
+        headers: {
+          Authorization: `Bearer ${token}`,
+          Accept: "application/json",
+          ...(payload ? { "Content-Type": opts.contentType ?? "application/json" } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const body = Buffer.concat(chunks).toString("utf8");
+          resolvePromise({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            json: () => JSON.parse(body),
+          });
+        });
+      },
+    );
+    req.on("error", reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
 }

@@ -173,19 +173,25 @@ function mergeConditions(prev: Condition[] | undefined, next: Condition[], ts: s
   });
 }
 
-function stable(v: unknown): string {
-  return JSON.stringify(v, (_k, val) =>
-    val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(
-          Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : val,
-  );
-}
+const TIMESTAMPS = new Set(["lastTransitionTime", "lastProbeTime", "lastHeartbeatTime"]);
 
-/** strips timestamps so status comparisons only see meaningful changes */
-function statusKey(s: unknown): string {
-  return stable(s).replace(/"(lastTransitionTime|lastProbeTime|lastHeartbeatTime)":"[^"]*"/g, "");
+/**
+ * canonical JSON of a status for "did anything meaningful change" checks: sorted keys, no
+ * condition timestamps, no nulls (a merge patch deletes null fields, so the server never
+ * returns them)
+ */
+function statusKey(v: unknown): string {
+  return (
+    JSON.stringify(v, (k, val) => {
+      if (val === null || TIMESTAMPS.has(k)) return undefined;
+      if (val && typeof val === "object" && !Array.isArray(val)) {
+        return Object.fromEntries(
+          Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        );
+      }
+      return val;
+    }) ?? ""
+  );
 }
 
 export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
@@ -706,6 +712,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     }
   }
 
+  /**
+   * list, then watch from the list's resourceVersion; a watch that ends normally (server-side
+   * timeout) resumes from the last resourceVersion seen, a 410 Gone re-lists. The server closes
+   * each watch after 20 s, before client-node's 30 s inactivity timeout would abort it.
+   */
   async function watchLoop(
     plural: string,
     onEvent: (type: string, obj: { metadata: Meta }) => void,
@@ -719,27 +730,41 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
           items: { metadata: Meta }[];
         };
         for (const item of list.items) onEvent("ADDED", item);
-        await new Promise<void>((resolve, reject) => {
-          watcher
-            .watch(
-              `${vmPath(ns)}/${plural}`,
-              { resourceVersion: list.metadata.resourceVersion, allowWatchBookmarks: true },
-              (type, obj: { metadata: Meta }) => {
-                if (type === "BOOKMARK" || type === "ERROR") return;
-                onEvent(type, obj);
-              },
-              (err) => (err && !stopped ? reject(err) : resolve()),
-            )
-            .then((ac) => {
-              if (stopped) ac.abort();
-              else aborts.add(ac);
-            }, reject);
-        });
+        let rv = list.metadata.resourceVersion;
+        let gone = false;
+        while (!stopped && !gone) {
+          await new Promise<void>((resolve, reject) => {
+            let ac: AbortController | undefined;
+            watcher
+              .watch(
+                `${vmPath(ns)}/${plural}`,
+                { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 20 },
+                (type, obj: { metadata: Meta; code?: number }) => {
+                  if (type === "ERROR") {
+                    gone = true;
+                    return;
+                  }
+                  if (obj.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
+                  if (type !== "BOOKMARK") onEvent(type, obj);
+                },
+                (err) => {
+                  if (ac) aborts.delete(ac);
+                  if (err && !stopped && (err as Error).name !== "TimeoutError") reject(err);
+                  else resolve();
+                },
+              )
+              .then((c) => {
+                ac = c;
+                if (stopped) c.abort();
+                else aborts.add(c);
+              }, reject);
+          });
+        }
       } catch (err) {
         if (stopped) return;
-        log(`watch ${plural} ended: ${(err as Error).message ?? err}; re-listing`);
+        log(`watch ${plural} failed: ${(err as Error).message ?? err}; re-listing`);
+        await sleep(500);
       }
-      if (!stopped) await sleep(500);
     }
   }
 
