@@ -224,7 +224,13 @@ Examples:
       await withAuditor(command, ctx, async (auditor, location) => {
         const run = await auditor?.getRun(runId);
         if (!run) throw new Error(`no run ${runId} in ${location} (see virtwork history)`);
-        ctx.stdout(opts.output === "json" ? `${JSON.stringify(run, null, 2)}\n` : renderRun(run));
+        // The parent parses `-o` when it follows the run id (`history show ID -o json`).
+        const parent = command.parent;
+        const output =
+          command.getOptionValueSource("output") !== "cli" && parent?.getOptionValueSource("output") === "cli"
+            ? (parent.opts().output as Format)
+            : opts.output;
+        ctx.stdout(output === "json" ? `${JSON.stringify(run, null, 2)}\n` : renderRun(run));
       });
     });
   // Registered outside the command loop of buildProgram, so it sets up its own error handling.
