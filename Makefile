@@ -38,7 +38,11 @@ guest-artifacts: $(DEPS_STAMP) ## guest user-data, units and scripts checked by 
 	scripts/install-guest-tools.sh
 	node --test --experimental-strip-types --test-reporter=spec 'test/guest/artifacts/*.test.ts'
 
-test: lint unit guest-artifacts ## everything CI runs: lint, types, build, tests
+audit-test: $(DEPS_STAMP) ## audit trail tests: SQLite, and a throwaway PostgreSQL (installs Debian's postgresql if missing)
+	url=$$(scripts/postgres-test-server.sh); trap 'scripts/postgres-test-server.sh stop' EXIT; \
+	VIRTWORK_TEST_PG_URL=$$url npm run --silent test:audit
+
+test: lint unit guest-artifacts audit-test ## everything CI runs: lint, types, build, tests
 
 demo: build ## dry-run of the default plan: prints every object a run would create
 	bin/virtwork run --dry-run
