@@ -29,6 +29,11 @@ export function prepareRun(
   return {
     config,
     registry,
-    plan: plan(config, registry, { runId, redactSecrets: (input.purpose ?? (config.dryRun === "client" ? "print" : "apply")) === "print" && !config.showSecrets }),
+    plan: plan(config, registry, {
+      runId,
+      redactSecrets:
+        (input.purpose ?? (config.dryRun === "client" ? "print" : "apply")) === "print" &&
+        !config.showSecrets,
+    }),
   };
 }
