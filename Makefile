@@ -36,7 +36,7 @@ unit: build ## unit tests (no cluster)
 
 guest-artifacts: $(DEPS_STAMP) ## guest user-data, units and scripts checked by the real tools and run (root: loop, netns)
 	scripts/install-guest-tools.sh
-	node --test --experimental-strip-types --test-reporter=spec 'test/guest/artifacts/*.test.ts'
+	node --test --experimental-strip-types --test-concurrency=4 --test-reporter=spec 'test/guest/artifacts/*.test.ts'
 
 audit-test: $(DEPS_STAMP) ## audit trail tests: SQLite, and a throwaway PostgreSQL (installs Debian's postgresql if missing)
 	url=$$(scripts/postgres-test-server.sh); trap 'scripts/postgres-test-server.sh stop' EXIT; \

@@ -157,6 +157,15 @@ exec ${q(realTc)} "$@"`,
       assert.doesNotMatch(rootQdisc(ns, "eth1"), new RegExp(`qdisc ${kind} `));
     });
 
+    test("the stand-in still has the real tc parse netem's options", {
+      skip: mode === "real netem",
+    }, async () => {
+      const r = await exec("/usr/sbin/tc qdisc replace dev eth0 root netem delay abc");
+      assert.doesNotMatch(r.stdout, /exit=0/);
+      assert.match(r.stderr, /Illegal "latency"/);
+      assert.doesNotMatch(rootQdisc(ns, "eth0"), /qdisc htb /);
+    });
+
     test("without a default route the start script fails with a message", async () => {
       runSync("ip", ["-n", ns, "route", "del", "default"]);
       try {
