@@ -1,19 +1,30 @@
 /**
- * Every guest document virtwork can generate for the built-in workloads, rendered the way a
+ * Every guest document virtwork can generate for the built-in workloads and the shipped
+ * catalog examples (catalog/), rendered the way a
  * run renders it: params go through loadConfig (so only values that pass validation reach a
  * guest), the user-data is taken from the plan's Secrets, and the intended values come from
  * the workload's own build() output.
  */
+
+import { fileURLToPath } from "node:url";
 import { renderCloudConfig, type SshAccess } from "../../../src/cloudinit/cloud-config.ts";
 import { loadConfig } from "../../../src/config/load.ts";
 import type { Secret, VirtualMachine } from "../../../src/manifests/objects.ts";
 import { plan } from "../../../src/plan/plan.ts";
+import { openCatalog } from "../../../src/workloads/catalog/source.ts";
 import { fedora } from "../../../src/workloads/guest.ts";
 import { checkType } from "../../../src/workloads/params.ts";
 import { BUILTIN_WORKLOADS, createRegistry } from "../../../src/workloads/registry.ts";
 import type { GuestConfig, ParamSpec, Workload } from "../../../src/workloads/types.ts";
 
 export const registry = createRegistry();
+/** The catalog examples shipped with virtwork (catalog/ at the repository root). */
+export const CATALOG_DIR = fileURLToPath(new URL("../../../catalog", import.meta.url));
+
+export function catalogWorkloads(): Workload[] {
+  const source = openCatalog(CATALOG_DIR, "test");
+  return source.names().map((name) => source.load(name));
+}
 export const NAMESPACE = "virtwork";
 export const RUN_ID = "00000000-0000-4000-8000-000000000007";
 
@@ -112,21 +123,22 @@ export function render(
   sshFlags: Record<string, unknown> = {},
   labels: { variant: string; sshVariant: string } = { variant: "custom", sshVariant: "custom" },
 ): RenderedRole[] {
-  const workload = registry.get(workloadName);
-  if (!workload) throw new Error(`no workload ${workloadName}`);
-  const { config } = loadConfig({
+  const { config, registry: full } = loadConfig({
     flags: {
-      workloads: workloadName,
+      ...(registry.has(workloadName) ? { workloads: workloadName } : { "from-catalog": workloadName }),
       params: Object.entries(params).map(([k, v]) => `${workloadName}.${k}=${v}`),
+      "catalog-dir": CATALOG_DIR,
       ...sshFlags,
     },
     env: {},
     registry,
   });
+  const workload = full.get(workloadName);
+  if (!workload) throw new Error(`no workload ${workloadName}`);
   const selected = config.workloads.find((w) => w.name === workloadName);
   if (!selected) throw new Error(`${workloadName} not selected`);
   const built = workload.build({ namespace: config.namespace, params: selected.params, guest: fedora });
-  const p = plan(config, registry, { runId: RUN_ID, guest: fedora });
+  const p = plan(config, full, { runId: RUN_ID, guest: fedora });
   const secrets = new Map(
     p.objects.filter((o): o is Secret => o.kind === "Secret").map((s) => [s.metadata?.name, s]),
   );
@@ -160,7 +172,7 @@ let cache: RenderedRole[] | undefined;
 export function allRendered(): RenderedRole[] {
   if (cache) return cache;
   const out: RenderedRole[] = [];
-  for (const workload of BUILTIN_WORKLOADS) {
+  for (const workload of [...BUILTIN_WORKLOADS, ...catalogWorkloads()]) {
     for (const [variant, params] of Object.entries(paramVariants(workload))) {
       out.push(...render(workload.name, params, {}, { variant, sshVariant: "no-ssh" }));
     }
