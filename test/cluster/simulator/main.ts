@@ -21,6 +21,8 @@ const step = Number(values["delay-ms"]);
 const sim = await startSimulator({
   kubeconfig: values.kubeconfig,
   ...(values.namespace ? { namespace: values.namespace } : {}),
+  // integration-test namespaces (it-*) have their own in-process simulators
+  ignoreNamespace: (ns) => ns.startsWith("it-"),
   delays: { scheduling: step, scheduled: step, running: step, dataVolume: Number(values["dv-delay-ms"]) },
   log: values.quiet
     ? undefined

@@ -22,6 +22,10 @@
  *    `simulator.virtwork.io/fail-reason` sets the message. The same can be set per VM name with
  *    the `failures` option or `simulator.setFailure()`.
  *
+ * Several simulators may act on the same objects (e.g. `make sandbox` next to a test run): all
+ * writes are idempotent merge patches and AlreadyExists is taken as success. The sandbox skips
+ * the integration tests' `it-*` namespaces (option `ignoreNamespace`).
+ *
  * Every write is sent with `fieldValidation=Strict`, so the simulator's own objects are checked
  * against the real schemas too.
  */
@@ -50,6 +54,8 @@ export interface SimulatorOptions {
   /** first three octets of the pod network; VMIs get <prefix>.<n> */
   ipPrefix?: string;
   missingStorageClasses?: string[];
+  /** namespaces to leave alone when watching all namespaces (the sandbox skips test namespaces) */
+  ignoreNamespace?: (namespace: string) => boolean;
   /** VM name → failure mode (in addition to the VM annotation) */
   failures?: Record<string, FailureMode>;
   log?: (msg: string) => void;
@@ -239,6 +245,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   function enqueue(key: string): void {
     if (stopped) return;
+    if (opts.ignoreNamespace?.(key.split("/")[0] ?? "")) return;
     const prev = chains.get(key) ?? Promise.resolve();
     const next = prev.then(async () => {
       if (stopped) return;
@@ -289,6 +296,29 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     } catch (err) {
       if (httpCode(err) === 404) return undefined;
       throw err;
+    }
+  }
+
+  /** create; AlreadyExists (another actor was first) returns the existing object */
+  async function createOrGet<T>(
+    g: typeof KV,
+    plural: string,
+    namespace: string,
+    body: { metadata: { name: string } },
+  ): Promise<T> {
+    try {
+      return (await api.createNamespacedCustomObject({
+        ...g,
+        namespace,
+        plural,
+        body,
+        fieldValidation: STRICT,
+      })) as T;
+    } catch (err) {
+      if (httpCode(err) !== 409) throw err;
+      const cur = await get<T>(g, plural, namespace, body.metadata.name);
+      if (!cur) throw err;
+      return cur;
     }
   }
 
@@ -353,13 +383,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
           },
           spec: t.spec ?? {},
         };
-        dv = (await api.createNamespacedCustomObject({
-          ...CDI,
-          namespace,
-          plural: "datavolumes",
-          body,
-          fieldValidation: STRICT,
-        })) as DV;
+        dv = await createOrGet<DV>(CDI, "datavolumes", namespace, body);
         since.set(dvKey, Date.now());
         log(`created DataVolume ${namespace}/${name}`);
       }
@@ -647,13 +671,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         spec: tmpl.spec ?? {},
         status: vmiStatus(vm, "Pending", failure),
       };
-      vmi = (await api.createNamespacedCustomObject({
-        ...KV,
-        namespace,
-        plural: "virtualmachineinstances",
-        body,
-        fieldValidation: STRICT,
-      })) as VMI;
+      vmi = await createOrGet<VMI>(KV, "virtualmachineinstances", namespace, body);
       since.set(vmiKey, Date.now());
       log(`created VirtualMachineInstance ${key} → Pending`);
     }
