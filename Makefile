@@ -42,7 +42,7 @@ audit-test: $(DEPS_STAMP) ## audit trail tests: SQLite, and a throwaway PostgreS
 	url=$$(scripts/postgres-test-server.sh); trap 'scripts/postgres-test-server.sh stop' EXIT; \
 	VIRTWORK_TEST_PG_URL=$$url npm run --silent test:audit
 
-test: lint unit guest-artifacts audit-test ## everything CI runs: lint, types, build, tests
+test: lint unit guest-artifacts audit-test integration ## everything CI runs: lint, types, build, tests (integration: local test cluster)
 
 demo: build ## dry-run of the default plan: prints every object a run would create
 	bin/virtwork run --dry-run
