@@ -56,10 +56,7 @@ describe("cluster-up / cluster-down", () => {
     assert.match(res.stderr, /build ready in \d+s/);
     assert.ok(secs < 60, `warm start took ${secs}s`);
     state = JSON.parse(readFileSync(join(dir, "cluster.json"), "utf8"));
-    assert.notEqual(
-      state.apiPort,
-      Number(new URL(shared.server).port),
-    );
+    assert.notEqual(state.apiPort, Number(new URL(shared.server).port));
     assert.match(res.stdout, new RegExp(`export KUBECONFIG=${dir}/kubeconfig`));
     started = pids();
     for (const pid of started) assert.ok(alive(pid), `pid ${pid} alive`);

@@ -258,6 +258,38 @@ describe("VMI simulator on the real KubeVirt/CDI CRDs", () => {
     );
   });
 
+  test("the simulator resumes its watches after they end and still reacts to new VMs", async () => {
+    const other = await newNamespace({ prefix: "resume" });
+    const sim = await other.simulate({ delays: FAST, watchTimeoutSeconds: 1 });
+    await waitFor(() => sim.watchRestarts >= 4, { what: "two rounds of watch restarts", timeoutMs: 15_000 });
+    await cluster
+      .kubeConfig("admin")
+      .makeApiClient(k8s.CoreV1Api)
+      .createNamespacedSecret({
+        namespace: other.name,
+        body: cloudInitSecret("late-0-cloudinit", other.name),
+      });
+    await co.createNamespacedCustomObject({
+      ...KV,
+      namespace: other.name,
+      plural: "virtualmachines",
+      body: virtualMachine({ name: "late-0", namespace: other.name, dataDisks: 0 }),
+    });
+    await waitFor(async () => {
+      const o = (await co
+        .getNamespacedCustomObject({
+          ...KV,
+          namespace: other.name,
+          plural: "virtualmachineinstances",
+          name: "late-0",
+        })
+        .catch(() => undefined)) as Obj | undefined;
+      return o?.status?.phase === "Running";
+    });
+    assert.equal(sim.errors, 0);
+    await other.delete();
+  });
+
   test("a namespace holding VMs, VMIs and DataVolumes finishes terminating", async () => {
     const other = await newNamespace({ prefix: "term" });
     await other.simulate({ delays: FAST });

@@ -59,6 +59,8 @@ export interface SimulatorOptions {
   /** VM name → failure mode (in addition to the VM annotation) */
   failures?: Record<string, FailureMode>;
   log?: (msg: string) => void;
+  /** server-side timeout of each watch request (s); must stay below client-node's 30 s inactivity abort */
+  watchTimeoutSeconds?: number;
 }
 
 export interface Simulator {
@@ -68,6 +70,8 @@ export interface Simulator {
   idle(): Promise<void>;
   /** number of reconcile errors seen (retried with backoff) */
   readonly errors: number;
+  /** number of watch requests that ended (server-side timeout, error); each is resumed */
+  readonly watchRestarts: number;
 }
 
 export const FAIL_ANNOTATION = "simulator.virtwork.io/fail";
@@ -215,6 +219,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   let stopped = false;
   let errors = 0;
+  let watchRestarts = 0;
   const aborts = new Set<AbortController>();
   const timers = new Map<string, NodeJS.Timeout>();
   const chains = new Map<string, Promise<void>>();
@@ -756,7 +761,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
             watcher
               .watch(
                 `${vmPath(ns)}/${plural}`,
-                { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 20 },
+                {
+                  resourceVersion: rv,
+                  allowWatchBookmarks: true,
+                  timeoutSeconds: opts.watchTimeoutSeconds ?? 20,
+                },
                 (type, obj: { metadata: Meta; code?: number }) => {
                   if (type === "ERROR") {
                     gone = true;
@@ -767,6 +776,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
                 },
                 (err) => {
                   if (ac) aborts.delete(ac);
+                  watchRestarts++;
                   if (err && !stopped && (err as Error).name !== "TimeoutError") reject(err);
                   else resolve();
                 },
@@ -798,6 +808,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   });
 
   return {
+    get watchRestarts() {
+      return watchRestarts;
+    },
     get errors() {
       return errors;
     },
