@@ -53,7 +53,8 @@ as_owner() {
   fi
 }
 
-pg_ctl_() { as_owner "$BIN/pg_ctl" -D "$DATA" "$@"; }
+# The server must not inherit the lock's descriptor, or it would hold the lock for its lifetime.
+pg_ctl_() { as_owner "$BIN/pg_ctl" -D "$DATA" "$@" 9>&-; }
 
 if [[ "${1:-start}" == "stop" ]]; then
   if [[ -f "$DATA/PG_VERSION" ]]; then
@@ -78,7 +79,7 @@ chmod 755 "$DIR"
 
 if [[ ! -f "$DATA/PG_VERSION" ]]; then
   rm -rf "$DATA"
-  as_owner "$BIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --no-locale --no-sync >"$DIR/initdb.log" 2>&1 ||
+  as_owner "$BIN/initdb" -D "$DATA" -U postgres --auth=trust --encoding=UTF8 --no-locale --no-sync >"$DIR/initdb.log" 2>&1 9>&- ||
     { cat "$DIR/initdb.log" >&2; exit 1; }
 fi
 
