@@ -1,7 +1,7 @@
 // Bundles the CLI into one ESM file (dist/virtwork.mjs). The Kubernetes client is only
 // reached through dynamic import(), so esbuild splits it out of the start-up path.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 import { build } from "esbuild";
 
@@ -30,6 +30,8 @@ const builtinShim = {
     b.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z_]+)?$/ }, (args) => {
       const name = args.path.replace(/^node:/, "");
       if (!builtinModules.includes(name)) return undefined;
+      // CommonJS dependencies expect the real module object (e.g. `events` is a class).
+      if (args.kind === "require-call") return { path: args.path, external: true };
       return { path: name, namespace: "builtin-shim" };
     });
     b.onLoad({ filter: /.*/, namespace: "builtin-shim" }, (args) => {
@@ -53,6 +55,9 @@ const builtinShim = {
     });
   },
 };
+
+// Old chunks would pile up: each build starts from an empty dist/.
+rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
 
 await build({
   plugins: [builtinShim],

@@ -61,7 +61,9 @@ export function addRunOptions(cmd: Command): Command {
     .option("--wait", "wait until every VM is running (default)")
     .option("--no-wait", "return as soon as the objects are created")
     .option("--timeout <duration>", "how long to wait for the VMs: seconds or e.g. 10m (default: 600)")
-    .option("--vm-concurrency <n>", "VMs created in parallel (default: 10)");
+    .option("--vm-concurrency <n>", "VMs created in parallel (default: 10)")
+    .option("--qps <n>", "client-side limit of API requests per second (default: 50)")
+    .option("--burst <n>", "requests allowed in a burst above --qps (default: 100)");
 }
 
 /**

@@ -1,8 +1,10 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, UsageError } from "../errors.ts";
+import { cleanupCommand } from "./commands/cleanup.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { historyCommand } from "./commands/history.ts";
 import { runCommand } from "./commands/run.ts";
+import { statusCommand } from "./commands/status.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { versionCommand } from "./commands/version.ts";
 import { workloadsCommand } from "./commands/workloads.ts";
@@ -30,7 +32,15 @@ export function buildProgram(ctx: CliContext): Command {
     })
     .exitOverride();
   addGlobalOptions(program);
-  for (const add of [runCommand, validateCommand, workloadsCommand, versionCommand, completionCommand]) {
+  for (const add of [
+    runCommand,
+    cleanupCommand,
+    statusCommand,
+    validateCommand,
+    workloadsCommand,
+    versionCommand,
+    completionCommand,
+  ]) {
     const cmd = add(program, ctx);
     cmd.showSuggestionAfterError(true).exitOverride();
     cmd.configureOutput(program.configureOutput());

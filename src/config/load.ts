@@ -46,6 +46,8 @@ export interface Config {
   /** Present only when SSH credentials (password or keys) were given. */
   ssh?: SshAccess;
   vmConcurrency: number;
+  qps: number;
+  burst: number;
   output: OutputFormat;
   showSecrets: boolean;
   configFile?: string;
@@ -214,6 +216,8 @@ export function loadConfig(input: LoadInput): LoadResult {
   const sshKeys = (get("sshAuthorizedKeys") as string[] | undefined) ?? [];
   const sshKeyFiles = (get("sshKeyFiles") as string[] | undefined) ?? [];
   const vmConcurrency = get("vmConcurrency") as number;
+  const qps = get("qps") as number;
+  const burst = get("burst") as number;
   const output = get("output") as OutputFormat;
   const showSecrets = get("showSecrets") as boolean;
   const catalogDir = get("catalogDir") as string;
@@ -471,6 +475,8 @@ export function loadConfig(input: LoadInput): LoadResult {
     wait,
     timeoutSeconds,
     vmConcurrency,
+    qps,
+    burst,
     output,
     showSecrets,
     sources,

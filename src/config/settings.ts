@@ -215,6 +215,22 @@ export const SETTINGS = {
     default: 10,
     description: "VMs created in parallel",
   }),
+  qps: setting({
+    key: "qps",
+    flag: "qps",
+    env: "VIRTWORK_QPS",
+    parse: asInt(1, 10000),
+    default: 50,
+    description: "Client-side limit of API requests per second",
+  }),
+  burst: setting({
+    key: "burst",
+    flag: "burst",
+    env: "VIRTWORK_BURST",
+    parse: asInt(1, 10000),
+    default: 100,
+    description: "Requests allowed in a burst above --qps",
+  }),
   output: setting<OutputFormat>({
     key: "output",
     flag: "output",

@@ -78,11 +78,11 @@ describe("virtwork run --dry-run (built CLI)", () => {
     assert.ok(shown.stdout.includes("correct-horse-battery"));
   });
 
-  it("without --dry-run it refuses to pretend to deploy (exit 2)", () => {
-    const r = virtwork(["run", "-w", "cpu"]);
-    assert.equal(r.status, 2);
+  it("without --dry-run and without any cluster configuration it says so (exit 2), never guessing an address", () => {
+    const r = virtwork(["run", "-w", "cpu"], { env: { HOME: "/nonexistent-home", KUBECONFIG: "" } });
+    assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /^Error: .*--dry-run/);
+    assert.match(r.stderr, /^Error: no cluster configuration found: pass --kubeconfig/m);
   });
 });
 

@@ -21,7 +21,7 @@ export const cpu: Workload = {
       type: "string",
       default: "all",
       description: "stress-ng --cpu-method (e.g. all, matrixprod, fft)",
-      check: matches(/^[a-z0-9_-]+$/, "a stress-ng method name such as all or matrixprod"),
+      check: matches(/^[a-z][a-z0-9_-]*$/, "a stress-ng method name such as all or matrixprod"),
     },
   ],
   build: ({ params, guest }) => ({

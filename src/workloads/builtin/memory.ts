@@ -28,7 +28,7 @@ export const memory: Workload = {
       type: "string",
       default: "all",
       description: "stress-ng --vm-method (e.g. all, flip, zero-one)",
-      check: matches(/^[a-z0-9_-]+$/, "a stress-ng vm method such as all or flip"),
+      check: matches(/^[a-z][a-z0-9_-]*$/, "a stress-ng vm method such as all or flip"),
     },
   ],
   build: ({ params, guest }) => ({

@@ -1,0 +1,121 @@
+import { ExitCode } from "../errors.ts";
+import { KubeApi } from "../kube/api.ts";
+import { KubeClient } from "../kube/client.ts";
+import { connect } from "../kube/connect.ts";
+import { qualifiedName } from "../kube/resources.ts";
+import type { Logger } from "../log/logger.ts";
+import type { OpsContext, OpsEvent } from "../ops/context.ts";
+import type { CliContext } from "./context.ts";
+
+export interface ClusterSession {
+  api: KubeApi;
+  client: KubeClient;
+  contextName: string;
+  close(): void;
+}
+
+/** Connects with the kubeconfig chain, --context, and the configured rate limit. */
+export async function openCluster(
+  settings: { kubeconfig?: string; context?: string; qps: number; burst: number },
+  ctx: CliContext,
+  logger: Logger,
+): Promise<ClusterSession> {
+  const connection = await connect({
+    ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
+    ...(settings.context ? { context: settings.context } : {}),
+    env: ctx.env,
+  });
+  logger.debug("connected", {
+    context: connection.contextName,
+    server: connection.server,
+    source: connection.source,
+  });
+  const client = await KubeClient.create(connection, {
+    qps: settings.qps,
+    burst: settings.burst,
+    onRetry: (call, err, attempt, delayMs) =>
+      logger.warn("retrying API call", {
+        verb: call.verb,
+        resource: call.resource ? qualifiedName(call.resource) : undefined,
+        name: call.name,
+        attempt,
+        delay_ms: Math.round(delayMs),
+        error: (err as Error).message,
+      }),
+  });
+  return {
+    api: new KubeApi(client),
+    client,
+    contextName: connection.contextName,
+    close: () => client.close(),
+  };
+}
+
+/**
+ * SIGINT/SIGTERM: the first aborts the returned signal (steps stop starting new work and
+ * report); a second exits at once with 130.
+ */
+export function interruptible(logger: Logger): {
+  signal: AbortSignal;
+  interrupted: () => boolean;
+  dispose: () => void;
+} {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    logger.warn(`${name} received: stopping; press Ctrl-C again to exit at once`);
+    controller.abort(new Error(`interrupted by ${name}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    interrupted: () => controller.signal.aborted,
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+/** Progress on stderr: a live line on a terminal, nothing extra otherwise (logs carry milestones). */
+export function progressWriter(
+  ctx: CliContext,
+  isTty: boolean,
+): { update: (line: string) => void; done: () => void } {
+  let shown = false;
+  let last = 0;
+  return {
+    update: (line) => {
+      if (!isTty) return;
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      ctx.stderr(`\r\x1b[K${line}`);
+      shown = true;
+    },
+    done: () => {
+      if (shown) ctx.stderr("\r\x1b[K");
+      shown = false;
+    },
+  };
+}
+
+export function opsContext(
+  session: ClusterSession,
+  logger: Logger,
+  signal: AbortSignal,
+  progress: (line: string) => void,
+  observe: (event: OpsEvent) => void = () => {},
+): OpsContext {
+  return {
+    api: session.api,
+    logger,
+    signal,
+    progress,
+    emit: (event) => {
+      logger.debug(event.type, { ...event });
+      observe(event);
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import type { KubeClient, WatchEvent } from "./client.ts";
+import { KubeError } from "./errors.ts";
+import {
+  collectionPath,
+  groupVersion,
+  objectPath,
+  RESOURCES,
+  type Resource,
+  resourceForKind,
+} from "./resources.ts";
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  ownerReferences?: { kind: string; name: string }[];
+}
+
+export interface KubeResource {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+/** Typed operations over the client. Every call names its verb and resource for errors. */
+export class KubeApi {
+  readonly client: KubeClient;
+  constructor(client: KubeClient) {
+    this.client = client;
+  }
+
+  /** Creates `obj`; an object that already exists counts as success ("exists"). */
+  async create(
+    obj: KubeResource,
+    options: { dryRun?: boolean; signal?: AbortSignal } = {},
+  ): Promise<"created" | "exists"> {
+    const resource = resourceForKind(obj.kind ?? "");
+    const namespace = resource.namespaced ? obj.metadata?.namespace : undefined;
+    try {
+      await this.client.request("POST", collectionPath(resource, namespace), {
+        call: {
+          verb: "create",
+          resource,
+          ...(obj.metadata?.name ? { name: obj.metadata.name } : {}),
+          ...(namespace ? { namespace } : {}),
+        },
+        body: obj,
+        query: { fieldValidation: "Strict", dryRun: options.dryRun ? "All" : undefined },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return "created";
+    } catch (err) {
+      if (err instanceof KubeError && err.isAlreadyExists) return "exists";
+      throw err;
+    }
+  }
+
+  async get<T extends KubeResource>(
+    resource: Resource,
+    name: string,
+    namespace?: string,
+  ): Promise<T | undefined> {
+    try {
+      return await this.client.request<T>("GET", objectPath(resource, name, namespace), {
+        call: { verb: "get", resource, name, ...(namespace ? { namespace } : {}) },
+      });
+    } catch (err) {
+      if (err instanceof KubeError && err.isNotFound && err.reason === "NotFound") return undefined;
+      throw err;
+    }
+  }
+
+  async list<T extends KubeResource>(
+    resource: Resource,
+    namespace: string | undefined,
+    labelSelector?: string,
+  ): Promise<ListResult<T>> {
+    const result = await this.client.request<{ items?: T[]; metadata?: { resourceVersion?: string } }>(
+      "GET",
+      collectionPath(resource, namespace),
+      { call: { verb: "list", resource, ...(namespace ? { namespace } : {}) }, query: { labelSelector } },
+    );
+    return { items: result.items ?? [], resourceVersion: result.metadata?.resourceVersion ?? "" };
+  }
+
+  /** Deletes one object; one that is already gone counts as success ("absent"). */
+  async delete(resource: Resource, name: string, namespace?: string): Promise<"deleted" | "absent"> {
+    try {
+      await this.client.request("DELETE", objectPath(resource, name, namespace), {
+        call: { verb: "delete", resource, name, ...(namespace ? { namespace } : {}) },
+        body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background" },
+      });
+      return "deleted";
+    } catch (err) {
+      if (err instanceof KubeError && err.isNotFound && err.reason === "NotFound") return "absent";
+      throw err;
+    }
+  }
+
+  /** One request that deletes every object matching the selector. */
+  async deleteCollection(resource: Resource, namespace: string, labelSelector: string): Promise<void> {
+    await this.client.request("DELETE", collectionPath(resource, namespace), {
+      call: { verb: "deletecollection", resource, namespace },
+      query: { labelSelector },
+      body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background" },
+    });
+  }
+
+  watch<T extends KubeResource>(
+    resource: Resource,
+    namespace: string,
+    options: { labelSelector?: string; resourceVersion?: string; timeoutSeconds?: number },
+    onEvent: (event: WatchEvent<T>) => "stop" | undefined,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    return this.client.watch<T>(
+      collectionPath(resource, namespace),
+      {
+        labelSelector: options.labelSelector,
+        resourceVersion: options.resourceVersion,
+        timeoutSeconds: options.timeoutSeconds === undefined ? undefined : String(options.timeoutSeconds),
+      },
+      { verb: "watch", resource, namespace },
+      onEvent,
+      signal,
+    );
+  }
+
+  /** Whether the API server serves `resource` (its CRD is installed and established). */
+  async serves(resource: Resource): Promise<boolean> {
+    const path = resource.group ? `/apis/${groupVersion(resource)}` : `/api/${resource.version}`;
+    try {
+      const list = await this.client.request<{ resources?: { name: string }[] }>("GET", path, {
+        call: { verb: "discover", resource },
+      });
+      return (list.resources ?? []).some((r) => r.name === resource.plural);
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 404) return false;
+      throw err;
+    }
+  }
+}
+
+export { RESOURCES };

@@ -1,0 +1,117 @@
+import type { Resource } from "./resources.ts";
+import { qualifiedName } from "./resources.ts";
+
+/** What an API call was, for error messages that say what failed. */
+export interface CallInfo {
+  verb: string;
+  resource?: Resource;
+  name?: string;
+  namespace?: string;
+}
+
+/** A failed API call, classified. `message` is one line a user can act on. */
+export class KubeError extends Error {
+  override name = "KubeError";
+  readonly status: number;
+  readonly reason: string;
+  readonly call: CallInfo;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(message: string, status: number, reason: string, call: CallInfo, retryAfterSeconds?: number) {
+    super(message);
+    this.status = status;
+    this.reason = reason;
+    this.call = call;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+  get isAlreadyExists(): boolean {
+    return this.status === 409 && this.reason === "AlreadyExists";
+  }
+}
+
+/** A network-level failure (reset, refused, timeout) before an HTTP status arrived. */
+export class KubeNetworkError extends Error {
+  override name = "KubeNetworkError";
+  readonly code: string;
+  readonly call: CallInfo;
+  constructor(message: string, code: string, call: CallInfo) {
+    super(message);
+    this.code = code;
+    this.call = call;
+  }
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRYABLE_NETWORK = new Set([
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ECONNREFUSED",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "ESOCKETTIMEDOUT",
+]);
+
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof KubeError) return RETRYABLE_STATUS.has(err.status);
+  if (err instanceof KubeNetworkError) return RETRYABLE_NETWORK.has(err.code);
+  return false;
+}
+
+function describeCall(call: CallInfo): string {
+  const what = call.resource ? qualifiedName(call.resource) : "";
+  const target = call.name ? `${what} "${call.name}"` : what;
+  const where = call.namespace ? ` in namespace "${call.namespace}"` : "";
+  return `${call.verb} ${target}${where}`.trim();
+}
+
+interface Status {
+  reason?: string;
+  message?: string;
+  details?: { causes?: { field?: string; message?: string }[] };
+}
+
+/** Turns an HTTP error answer into a KubeError whose message names the verb, resource and fix. */
+export function kubeErrorFrom(status: number, body: string, call: CallInfo, retryAfter?: string): KubeError {
+  let parsed: Status = {};
+  try {
+    parsed = JSON.parse(body) as Status;
+  } catch {
+    parsed = { message: body.trim().slice(0, 200) };
+  }
+  const reason = parsed.reason ?? "";
+  const serverMessage = (parsed.message ?? "").replace(/\s+/g, " ");
+  const action = describeCall(call);
+  const retryAfterSeconds =
+    retryAfter !== undefined && /^\d+$/.test(retryAfter) ? Number(retryAfter) : undefined;
+  let message: string;
+  switch (true) {
+    case status === 401:
+      message = `${action}: unauthorized (401): the credentials in the kubeconfig were rejected; log in again (e.g. oc login) or check the token`;
+      break;
+    case status === 403:
+      message = `${action}: forbidden (403): the current identity may not ${call.verb} ${call.resource ? qualifiedName(call.resource) : "this resource"}${call.namespace ? ` in namespace "${call.namespace}"` : ""}; ask for RBAC that grants it (${serverMessage})`;
+      break;
+    case status === 404 && call.resource !== undefined && reason !== "NotFound" && call.name === undefined:
+    case status === 404 && /the server could not find the requested resource/.test(serverMessage):
+      message = `${action}: the API server does not serve ${call.resource ? qualifiedName(call.resource) : "this resource"}; ${call.resource?.group === "cdi.kubevirt.io" ? "is the Containerized Data Importer (CDI) installed?" : call.resource?.group === "kubevirt.io" ? "is OpenShift Virtualization (KubeVirt) installed?" : "check the cluster version"}`;
+      break;
+    case status === 422 || reason === "Invalid" || reason === "BadRequest": {
+      const causes = (parsed.details?.causes ?? [])
+        .map((c) => `${c.field ?? ""}: ${c.message ?? ""}`)
+        .join("; ");
+      message = `${action}: rejected by the API server (${status} ${reason}): ${causes || serverMessage}`;
+      break;
+    }
+    case status === 429:
+      message = `${action}: the API server is throttling requests (429)`;
+      break;
+    default:
+      message = `${action}: ${status}${reason ? ` ${reason}` : ""}: ${serverMessage || "no details"}`;
+  }
+  return new KubeError(message, status, reason, call, retryAfterSeconds);
+}

@@ -1,0 +1,220 @@
+import { RESOURCES } from "../kube/resources.ts";
+import { managedSelector } from "../manifests/labels.ts";
+import type { Plan } from "../plan/plan.ts";
+import type { OpsContext } from "./context.ts";
+
+interface Condition {
+  type?: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+}
+
+interface Vmi {
+  metadata?: { name?: string; resourceVersion?: string; ownerReferences?: { kind: string; name: string }[] };
+  status?: {
+    phase?: string;
+    nodeName?: string;
+    reason?: string;
+    conditions?: Condition[];
+    interfaces?: { ipAddress?: string }[];
+    phaseTransitionTimestamps?: { phase?: string; phaseTransitionTimestamp?: string }[];
+  };
+}
+
+interface DataVolume {
+  metadata?: { name?: string; resourceVersion?: string; ownerReferences?: { kind: string; name: string }[] };
+  status?: { phase?: string; conditions?: Condition[] };
+}
+
+export interface VmStatus {
+  name: string;
+  workload: string;
+  role?: string;
+  phase: string;
+  node?: string;
+  ip?: string;
+  createdAt?: Date;
+  scheduledAt?: Date;
+  runningAt?: Date;
+  /** Why the VM failed or is stuck. */
+  reason?: string;
+  conditions?: string;
+}
+
+export interface WaitResult {
+  vms: VmStatus[];
+  outcome: "ready" | "failed" | "timeout" | "interrupted";
+  /** For "failed": what failed, in one line. */
+  failure?: string;
+}
+
+function conditionSummary(conditions: Condition[] | undefined): string {
+  return (conditions ?? [])
+    .filter((c) => c.status !== "True" || c.type === "Ready")
+    .map(
+      (c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ""})` : ""}`,
+    )
+    .join(", ");
+}
+
+/** The VM a DataVolume belongs to: its owner, else the `<base>-<vm>` name suffix. */
+function vmOfDataVolume(dv: DataVolume, plan: Plan): string | undefined {
+  const owner = dv.metadata?.ownerReferences?.find((o) => o.kind === "VirtualMachine")?.name;
+  if (owner) return owner;
+  return plan.vms.find((v) => v.dataVolumes.includes(dv.metadata?.name ?? ""))?.name;
+}
+
+/** A DataVolume that cannot bind, with the reason; undefined while it may still make progress. */
+function dataVolumeProblem(dv: DataVolume): string | undefined {
+  if (dv.status?.phase === "Failed")
+    return `DataVolume ${dv.metadata?.name} failed: ${conditionSummary(dv.status.conditions)}`;
+  const bound = dv.status?.conditions?.find((c) => c.type === "Bound");
+  if (
+    bound?.status === "False" &&
+    /storageclass.*not found|storage class.*not found/i.test(bound.message ?? "")
+  ) {
+    return `DataVolume ${dv.metadata?.name} cannot bind: ${bound.message}`;
+  }
+  return undefined;
+}
+
+/**
+ * Waits until every planned VM's VMI is Running, using one list + one watch of VMIs (and of
+ * DataVolumes) selected by the managed-by label — not a poll per VM. A VMI that fails, or a DataVolume
+ * that cannot bind, ends the wait at once with the reason (design §4.4).
+ */
+export async function waitForVms(
+  ctx: OpsContext,
+  plan: Plan,
+  options: { timeoutSeconds: number; createdAt: Map<string, Date>; now?: () => Date },
+): Promise<WaitResult> {
+  const now = options.now ?? (() => new Date());
+  // By managed-by, not run id: a re-run finds the VMs an earlier run created under the same names.
+  const selector = managedSelector();
+  const statuses = new Map<string, VmStatus>(
+    plan.vms.map((v) => {
+      const s: VmStatus = { name: v.name, workload: v.workload, phase: "Created" };
+      if (v.role) s.role = v.role;
+      const created = options.createdAt.get(v.name);
+      if (created) s.createdAt = created;
+      return [v.name, s];
+    }),
+  );
+  let failure: string | undefined;
+  const running = () => [...statuses.values()].filter((s) => s.phase === "Running").length;
+  const report = () => ctx.progress(`running ${running()}/${statuses.size} VMs`);
+
+  const onVmi = (vmi: Vmi): boolean => {
+    const name =
+      vmi.metadata?.ownerReferences?.find((o) => o.kind === "VirtualMachine")?.name ??
+      vmi.metadata?.name ??
+      "";
+    const s = statuses.get(name);
+    if (!s) return false;
+    const phase = vmi.status?.phase ?? "Pending";
+    // Transition timestamps have second precision: use the moment we saw the phase unless the
+    // phase was reached well before we started watching (e.g. a re-run).
+    const transition = (p: string) => {
+      const at = vmi.status?.phaseTransitionTimestamps?.find((t) => t.phase === p)?.phaseTransitionTimestamp;
+      return at && now().getTime() - new Date(at).getTime() > 2000 ? at : undefined;
+    };
+    if (phase !== s.phase) ctx.emit({ type: "vm_phase", name, phase, at: now().toISOString() });
+    s.phase = phase;
+    if (vmi.status?.nodeName) s.node = vmi.status.nodeName;
+    const ip = vmi.status?.interfaces?.find((i) => i.ipAddress)?.ipAddress;
+    if (ip) s.ip = ip;
+    s.conditions = conditionSummary(vmi.status?.conditions);
+    if (!s.scheduledAt && (phase === "Scheduled" || phase === "Running")) {
+      const at = transition("Scheduled");
+      s.scheduledAt = at ? new Date(at) : now();
+    }
+    if (!s.runningAt && phase === "Running") {
+      const at = transition("Running");
+      s.runningAt = at ? new Date(at) : now();
+      const event: { type: "vm_running"; name: string; at: string; node?: string; ip?: string } = {
+        type: "vm_running",
+        name,
+        at: s.runningAt.toISOString(),
+      };
+      if (s.node) event.node = s.node;
+      if (s.ip) event.ip = s.ip;
+      ctx.emit(event);
+      ctx.logger.debug("vm running", { vm: name, node: s.node, ip: s.ip });
+    }
+    if (phase === "Failed" || phase === "Succeeded") {
+      s.reason = vmi.status?.reason || s.conditions || `VMI phase ${phase}`;
+      failure ??= `VM ${name} failed: ${s.reason}`;
+      ctx.emit({ type: "vm_failed", name, reason: s.reason });
+    }
+    report();
+    return true;
+  };
+  const onDataVolume = (dv: DataVolume) => {
+    const problem = dataVolumeProblem(dv);
+    const vm = vmOfDataVolume(dv, plan);
+    if (!problem || !vm) return;
+    const s = statuses.get(vm);
+    if (s && s.phase !== "Running") {
+      s.reason = problem;
+      failure ??= `VM ${vm}: ${problem}`;
+      ctx.emit({ type: "vm_failed", name: vm, reason: problem });
+    }
+  };
+  const settled = () => failure !== undefined || running() === statuses.size;
+
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  const timer = setTimeout(() => stop.abort(), options.timeoutSeconds * 1000);
+  try {
+    const needsDataVolumes = plan.vms.some((v) => v.dataVolumes.length);
+    const watchKind = async <T extends { metadata?: { resourceVersion?: string } }>(
+      resource: typeof RESOURCES.virtualmachineinstances,
+      handle: (o: T) => void,
+    ) => {
+      while (!settled() && !stop.signal.aborted) {
+        const list = await ctx.api.list<T>(resource, plan.namespace, selector);
+        for (const item of list.items) handle(item);
+        if (settled()) break;
+        let version: string | undefined = list.resourceVersion;
+        // Follow the watch; when the server ends it (its timeout), resume from the last version.
+        while (version !== undefined && !settled() && !stop.signal.aborted) {
+          const remaining = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+          try {
+            const last: string | undefined = await ctx.api.watch<T>(
+              resource,
+              plan.namespace,
+              { labelSelector: selector, resourceVersion: version, timeoutSeconds: Math.min(remaining, 300) },
+              (event) => {
+                if (event.type !== "DELETED") handle(event.object);
+                return settled() ? "stop" : undefined;
+              },
+              stop.signal,
+            );
+            version = last;
+          } catch (err) {
+            // 410 Gone: the version is too old; list again.
+            if ((err as { status?: number }).status === 410) version = undefined;
+            else throw err;
+          }
+        }
+      }
+      if (settled()) stop.abort();
+    };
+    await Promise.all([
+      watchKind<Vmi>(RESOURCES.virtualmachineinstances, (vmi) => void onVmi(vmi)),
+      needsDataVolumes ? watchKind<DataVolume>(RESOURCES.datavolumes, onDataVolume) : Promise.resolve(),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener("abort", onAbort);
+    stop.abort();
+  }
+  const vms = [...statuses.values()];
+  if (failure) return { vms, outcome: "failed", failure };
+  if (running() === vms.length) return { vms, outcome: "ready" };
+  if (ctx.signal.aborted) return { vms, outcome: "interrupted" };
+  return { vms, outcome: "timeout" };
+}
