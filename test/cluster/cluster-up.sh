@@ -51,6 +51,16 @@ if ls "$CLUSTER_DIR"/*.pid >/dev/null 2>&1; then
   VIRTWORK_CLUSTER_LOCKED=1 bash "$CLUSTER_SRC_DIR/cluster-down.sh"
 fi
 
+# From here on a failure stops whatever was already started: no half-started cluster is left.
+started_ok=
+cleanup_on_failure() {
+  if [ -z "$started_ok" ]; then
+    log "start failed; stopping what was started (logs kept in $LOGS)"
+    VIRTWORK_CLUSTER_LOCKED=1 bash "$CLUSTER_SRC_DIR/cluster-down.sh" || true
+  fi
+}
+trap cleanup_on_failure EXIT
+
 start=$(date +%s)
 rm -rf "$PKI" "$LOGS" "$STATE" "$CLUSTER_DIR"/*.kubeconfig "$CLUSTER_DIR/kubeconfig" "$CLUSTER_DIR/tokens.csv"
 mkdir -p "$PKI" "$LOGS"
@@ -106,10 +116,14 @@ launch() { # name cmd...  (own session so make/ctrl-c of the caller does not kil
   setsid "$@" >"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$CLUSTER_DIR/$name.pid"
 }
-wait_for() { # what seconds cmd...
+wait_for() { # what seconds cmd...   (fails at once when the process named by $WAIT_PROC died)
   local what=$1 secs=$2; shift 2
   for ((i = 0; i < secs * 2; i++)); do
     "$@" >/dev/null 2>&1 && return 0
+    if [ -n "${WAIT_PROC:-}" ] && ! alive "$WAIT_PROC"; then
+      tail -n 20 "$LOGS/$WAIT_PROC.log" >&2 || true
+      die "$WAIT_PROC exited while waiting for $what; see $LOGS/$WAIT_PROC.log"
+    fi
     sleep 0.5
   done
   die "$what did not become ready in ${secs}s; see $LOGS"
@@ -119,7 +133,7 @@ launch etcd "$ETCD_BIN/etcd" --name=virtwork --data-dir="$DATA_DIR" \
   --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
   --listen-peer-urls="http://127.0.0.1:$PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$PEER_PORT" \
   --initial-cluster="virtwork=http://127.0.0.1:$PEER_PORT" --unsafe-no-fsync --log-level=warn
-wait_for etcd 60 curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health"
+WAIT_PROC=etcd wait_for etcd 60 curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health"
 
 # --- kube-apiserver --------------------------------------------------------------------------
 launch apiserver "$K8S_BIN/kube-apiserver" \
@@ -134,7 +148,7 @@ launch apiserver "$K8S_BIN/kube-apiserver" \
   --endpoint-reconciler-type=none \
   --disable-admission-plugins=ServiceAccount \
   --profiling=false --v=1
-wait_for kube-apiserver 120 curl -fsS --max-time 2 --cacert "$PKI/ca.crt" "$SERVER/readyz"
+WAIT_PROC=apiserver wait_for kube-apiserver 120 curl -fsS --max-time 2 --cacert "$PKI/ca.crt" "$SERVER/readyz"
 
 api() { # method path [json-body]
   local args=(-sS --fail-with-body --max-time 30 --cacert "$PKI/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN"
@@ -222,5 +236,6 @@ jq -n --arg server "$SERVER" --arg dir "$CLUSTER_DIR" --arg ca "$PKI/ca.crt" \
   versions: {kubernetes: $k8s, etcd: $etcd, kubevirt: $kv, cdi: $cdi}}' >"$STATE.tmp"
 mv "$STATE.tmp" "$STATE"
 printf 'export KUBECONFIG=%q\n' "$CLUSTER_DIR/kubeconfig" >"$CLUSTER_DIR/env"
+started_ok=1
 log "cluster started in $(( $(date +%s) - start ))s"
 print_usage
