@@ -77,7 +77,16 @@ export async function applyPlan(ctx: OpsContext, plan: Plan, options: ApplyOptio
   // Namespace.
   let namespaceExists = true;
   if (namespaceObject?.kind === "Namespace") {
-    const existing = await ctx.api.get(RESOURCES.namespaces, plan.namespace);
+    let existing: unknown;
+    try {
+      existing = await ctx.api.get(RESOURCES.namespaces, plan.namespace);
+    } catch (err) {
+      // A namespace-scoped identity (a project member) may not read the namespace object
+      // itself: proceed as if it exists; if it does not, the first create says so.
+      if (!(err instanceof KubeError && err.status === 403)) throw err;
+      existing = {};
+      ctx.logger.info("cannot read the namespace (403); assuming it exists", { namespace: plan.namespace });
+    }
     namespaceExists = existing !== undefined;
     if (!existing) {
       const outcome = await ctx.api.create(namespaceObject, { dryRun, signal: ctx.signal });
