@@ -1,4 +1,5 @@
 import { type Command, Option } from "commander";
+import { GUEST_OS_NAMES } from "../workloads/guest.ts";
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -30,6 +31,12 @@ export function addPlanOptions(cmd: Command): Command {
     .option("--memory <quantity>", "memory per VM (default: 2Gi)")
     .option("--disk-size <quantity>", "size of each data disk (default: 10Gi)")
     .option("--container-disk-image <image>", "boot disk image (default: quay.io/containerdisks/fedora:42)")
+    .addOption(
+      new Option(
+        "--guest-os <os>",
+        "guest OS of the image (default: implied by quay.io/containerdisks/<os>, else fedora)",
+      ).choices([...GUEST_OS_NAMES]),
+    )
     .option("--storage-class <name>", "StorageClass of the data disks (default: the cluster default)")
     .option("--catalog-dir <dir>", "directory of catalog workloads (default: ~/.virtwork/catalog)")
     .option(

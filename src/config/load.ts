@@ -4,6 +4,7 @@ import type { SshAccess } from "../cloudinit/cloud-config.ts";
 import { UsageError, usageErrorFrom } from "../errors.ts";
 import { didYouMean } from "../util/suggest.ts";
 import { type CatalogSource, openCatalog } from "../workloads/catalog/source.ts";
+import { type GuestOsName, guestOsFromImage } from "../workloads/guest.ts";
 import { resolveParams, type SourcedValue } from "../workloads/params.ts";
 import { defaultWorkloadNames, type Registry } from "../workloads/registry.ts";
 import { parseParams, parseQualifiedParams, parseSetting } from "./params.ts";
@@ -39,6 +40,8 @@ export interface Config {
   workloads: SelectedWorkload[];
   diskSize: string;
   containerDiskImage: string;
+  /** The guest profile: --guest-os, else implied by a well-known containerdisk image, else fedora. */
+  guestOs: GuestOsName;
   storageClass?: string;
   dryRun: DryRunMode;
   wait: boolean;
@@ -207,6 +210,12 @@ export function loadConfig(input: LoadInput): LoadResult {
   const memory = get("memory") as string;
   const diskSize = get("diskSize") as string;
   const containerDiskImage = get("containerDiskImage") as string;
+  let guestOs = get("guestOs") as GuestOsName | undefined;
+  if (guestOs === undefined) {
+    guestOs = guestOsFromImage(containerDiskImage);
+    sources.guestOs = guestOs ? `implied by ${sources.containerDiskImage}` : "default";
+    guestOs ??= "fedora";
+  }
   const storageClass = get("storageClass") as string | undefined;
   const dryRun = get("dryRun") as DryRunMode;
   const wait = get("wait") as boolean;
@@ -471,6 +480,7 @@ export function loadConfig(input: LoadInput): LoadResult {
     }),
     diskSize,
     containerDiskImage,
+    guestOs,
     dryRun,
     wait,
     timeoutSeconds,

@@ -1,3 +1,4 @@
+import { GUEST_OS_NAMES, type GuestOsName } from "../workloads/guest.ts";
 import {
   asBool,
   asDirectory,
@@ -144,6 +145,14 @@ export const SETTINGS = {
     parse: asImage,
     default: "quay.io/containerdisks/fedora:42",
     description: "Boot disk image of every VM",
+  }),
+  guestOs: setting<GuestOsName>({
+    key: "guest-os",
+    flag: "guest-os",
+    env: "VIRTWORK_GUEST_OS",
+    parse: oneOf(...GUEST_OS_NAMES),
+    // No default here: when not given, the container disk image implies it, else fedora.
+    description: `Guest OS family of the image: ${GUEST_OS_NAMES.join(", ")} (default: implied by a quay.io/containerdisks image, else fedora)`,
   }),
   storageClass: setting({
     key: "storage-class",

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Config, type LoadInput, loadConfig } from "../config/load.ts";
 import type { Logger } from "../log/logger.ts";
+import { guestProfile } from "../workloads/guest.ts";
 import { createRegistry, type Registry } from "../workloads/registry.ts";
 import { type Plan, plan } from "./plan.ts";
 
@@ -31,6 +32,7 @@ export function prepareRun(
     registry,
     plan: plan(config, registry, {
       runId,
+      guest: guestProfile(config.guestOs),
       redactSecrets:
         (input.purpose ?? (config.dryRun === "client" ? "print" : "apply")) === "print" &&
         !config.showSecrets,

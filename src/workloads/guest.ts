@@ -3,23 +3,32 @@
  * packages or paths themselves; they ask the profile (design §4.9).
  */
 export interface GuestProfile {
-  name: string;
+  name: GuestOsName;
   packages: {
     stress: string;
     fio: string;
     xfs: string;
     postgresqlServer: string[];
     iperf3: string;
-    netperf: string;
+    /**
+     * Absent where the distribution's default repositories do not ship netperf (Debian:
+     * non-free; CentOS Stream: EPEL only). tps then runs its HTTP transfer rounds only.
+     */
+    netperf?: string;
     python3: string;
     curl: string;
     tc: string;
     procps: string;
   };
   postgresql: {
+    /** Where the data disk is mounted and the cluster's data lives. */
     dataDir: string;
-    /** Initialises an empty data directory (run as root). */
+    /**
+     * Shell lines that initialise the empty data directory (run as root, under
+     * `set -euo pipefail`) and leave the server ready to be started by `serviceUnit`.
+     */
     initdb: string;
+    /** The unit that starts the server; active only once the server accepts connections. */
     serviceUnit: string;
   };
   /** runcmd that makes sch_netem loadable, when the distribution ships it separately. */
@@ -28,6 +37,9 @@ export interface GuestProfile {
   stressPath: string;
   iperf3Path: string;
 }
+
+export const GUEST_OS_NAMES = ["fedora", "centos-stream", "ubuntu", "debian"] as const;
+export type GuestOsName = (typeof GUEST_OS_NAMES)[number];
 
 export const fedora: GuestProfile = {
   name: "fedora",
@@ -54,3 +66,87 @@ export const fedora: GuestProfile = {
   stressPath: "/usr/bin/stress-ng",
   iperf3Path: "/usr/bin/iperf3",
 };
+
+/**
+ * CentOS Stream (and RHEL-like guests): Fedora's package names and PostgreSQL layout, but
+ * netperf is not in BaseOS/AppStream (only EPEL). sch_netem is in kernel-modules-extra.
+ */
+export const centosStream: GuestProfile = {
+  ...fedora,
+  name: "centos-stream",
+  packages: (({ netperf: _, ...rest }) => rest)(fedora.packages),
+};
+
+/** The Debian/Ubuntu PostgreSQL layout: versioned clusters managed by postgresql-common. */
+const DEBIAN_PG_DATA = "/var/lib/postgresql/virtwork";
+const debianPostgresql: GuestProfile["postgresql"] = {
+  // Not the versioned /var/lib/postgresql/<major>/main: the package install may already run
+  // that cluster, and the data disk must not be mounted over a live data directory.
+  dataDir: DEBIAN_PG_DATA,
+  // The package creates (and starts) an empty default cluster "main" on the root disk; it is
+  // replaced by a "main" of the installed major version whose data is on the data disk, so
+  // psql/pgbench reach it on the default port. --start returns once the server accepts
+  // connections (postgresql@<major>-main.service).
+  initdb: [
+    'PG_MAJOR="$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf "%f\\n" | sort -V | tail -n 1)"',
+    'pg_dropcluster --stop "$PG_MAJOR" main 2>/dev/null || true',
+    `pg_createcluster --datadir=${DEBIAN_PG_DATA} --start "$PG_MAJOR" main`,
+  ].join("\n"),
+  // Debian's umbrella unit: ordered after every cluster's postgresql@ unit it starts.
+  serviceUnit: "postgresql.service",
+};
+
+/** Debian: netperf is in non-free (not in the default sources); sch_netem is in the kernel package. */
+export const debian: GuestProfile = {
+  name: "debian",
+  packages: {
+    stress: "stress-ng",
+    fio: "fio",
+    xfs: "xfsprogs",
+    // pgbench is in postgresql-client-<major>, pulled in by the server.
+    postgresqlServer: ["postgresql", "postgresql-contrib"],
+    iperf3: "iperf3",
+    python3: "python3",
+    curl: "curl",
+    tc: "iproute2",
+    procps: "procps",
+  },
+  postgresql: debianPostgresql,
+  tcPath: "/usr/sbin/tc",
+  stressPath: "/usr/bin/stress-ng",
+  iperf3Path: "/usr/bin/iperf3",
+};
+
+/**
+ * Ubuntu: Debian's layout; netperf is in multiverse (enabled on Ubuntu cloud images); the
+ * virtual/cloud kernels ship sch_netem in linux-modules-extra.
+ */
+export const ubuntu: GuestProfile = {
+  ...debian,
+  name: "ubuntu",
+  packages: { ...debian.packages, netperf: "netperf" },
+  netemModules: [
+    "bash",
+    "-c",
+    'modprobe -n sch_netem 2>/dev/null || apt-get install -y "linux-modules-extra-$(uname -r)" || true',
+  ],
+};
+
+export const GUEST_PROFILES: Readonly<Record<GuestOsName, GuestProfile>> = {
+  fedora,
+  "centos-stream": centosStream,
+  ubuntu,
+  debian,
+};
+
+export function guestProfile(name: GuestOsName): GuestProfile {
+  return GUEST_PROFILES[name];
+}
+
+const CONTAINERDISK = /^quay\.io\/containerdisks\/([a-z-]+)(?::[\w][\w.-]*)?(?:@sha256:[0-9a-f]{64})?$/;
+
+/** The guest OS a well-known containerdisk image implies (quay.io/containerdisks/<os>[:tag]). */
+export function guestOsFromImage(image: string): GuestOsName | undefined {
+  const os = CONTAINERDISK.exec(image)?.[1];
+  return (GUEST_OS_NAMES as readonly string[]).includes(os ?? "") ? (os as GuestOsName) : undefined;
+}

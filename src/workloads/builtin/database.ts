@@ -55,7 +55,7 @@ if command -v restorecon >/dev/null 2>&1; then
 fi
 
 if [ ! -f "$DATA_DIR/PG_VERSION" ]; then
-  ${initdb}
+  ${initdb.split("\n").join("\n  ")}
 fi
 systemctl enable --now ${service}
 

@@ -24,7 +24,25 @@ export function fileSizeBytes(value: string): number {
   return Number(match[1]) * 1024 ** (unit === "K" ? 1 : unit === "M" ? 2 : 3);
 }
 
-function serverScript(bytes: number): string {
+/**
+ * Without netperf (a guest OS whose default repositories lack it) the server is HTTP only
+ * and the client skips its TCP_RR phase: tps then measures transfers, not request/response.
+ */
+function serverScript(bytes: number, netperf: boolean): string {
+  if (!netperf) {
+    return `#!/bin/bash
+# HTTP server holding a ${bytes}-byte test file (netperf is not available on this guest OS).
+set -euo pipefail
+
+echo "Starting virtwork TPS server (HTTP only: no netperf on this guest OS)"
+mkdir -p /srv/virtwork
+head -c ${bytes} /dev/urandom > /srv/virtwork/testfile.tmp
+mv /srv/virtwork/testfile.tmp /srv/virtwork/testfile
+python3 -m http.server ${HTTP_PORT} --directory /srv/virtwork &
+echo "HTTP on ${HTTP_PORT}"
+wait
+`;
+  }
   return `#!/bin/bash
 # netperf server plus an HTTP server holding a ${bytes}-byte test file.
 set -euo pipefail
@@ -40,27 +58,35 @@ wait
 `;
 }
 
-function clientScript(server: string, iterations: string, duration: string, bytes: number): string {
+function clientScript(
+  server: string,
+  iterations: string,
+  duration: string,
+  bytes: number,
+  netperf: boolean,
+): string {
+  const tcpRr = netperf
+    ? `for i in $(seq 1 "$ITERATIONS"); do
+  echo "TCP_RR round $i/$ITERATIONS"
+  netperf -H "$SERVER" -p ${NETPERF_CONTROL_PORT} -t TCP_RR -l "$DURATION" -- -r "$MSG_SIZE,$MSG_SIZE" -P ,${NETPERF_DATA_PORT}
+  sleep 2
+done`
+    : `echo "netperf is not available on this guest OS: TCP_RR rounds skipped, HTTP rounds only"`;
   return `#!/bin/bash
-# netperf TCP_RR rounds, then HTTP file-transfer rounds, against ${server}.
+# ${netperf ? "netperf TCP_RR rounds, then HTTP" : "HTTP"} file-transfer rounds, against ${server}.
 set -uo pipefail
 
 SERVER="${server}"
 ITERATIONS=${iterations}
 DURATION=${duration}
-MSG_SIZE=64
-FILE_SIZE_BYTES=${bytes}
+${netperf ? "MSG_SIZE=64\n" : ""}FILE_SIZE_BYTES=${bytes}
 
 until curl -s -o /dev/null "http://$SERVER:${HTTP_PORT}/"; do
   echo "Waiting for $SERVER"
   sleep 2
 done
 
-for i in $(seq 1 "$ITERATIONS"); do
-  echo "TCP_RR round $i/$ITERATIONS"
-  netperf -H "$SERVER" -p ${NETPERF_CONTROL_PORT} -t TCP_RR -l "$DURATION" -- -r "$MSG_SIZE,$MSG_SIZE" -P ,${NETPERF_DATA_PORT}
-  sleep 2
-done
+${tcpRr}
 
 for i in $(seq 1 "$ITERATIONS"); do
   count=0
@@ -110,6 +136,7 @@ export const tps: Workload = {
   ],
   build: ({ params, guest, namespace }) => {
     const bytes = fileSizeBytes(params["file-size"] ?? "");
+    const netperf = guest.packages.netperf;
     const server = `${TPS_SERVICE}.${namespace}.svc.cluster.local`;
     const unit = (description: string, execStart: string, restartSec: number) => ({
       path: `${UNIT_DIR}/${UNIT}`,
@@ -133,10 +160,14 @@ export const tps: Workload = {
         {
           role: "server",
           guest: {
-            packages: [guest.packages.netperf, guest.packages.python3],
+            packages: netperf ? [netperf, guest.packages.python3] : [guest.packages.python3],
             files: [
-              { path: SERVER_SCRIPT, permissions: "0755", content: serverScript(bytes) },
-              unit("Virtwork TPS server (netperf + HTTP)", SERVER_SCRIPT, 10),
+              { path: SERVER_SCRIPT, permissions: "0755", content: serverScript(bytes, !!netperf) },
+              unit(
+                netperf ? "Virtwork TPS server (netperf + HTTP)" : "Virtwork TPS server (HTTP)",
+                SERVER_SCRIPT,
+                10,
+              ),
             ],
             runcmd: enableNow(UNIT),
           },
@@ -144,14 +175,26 @@ export const tps: Workload = {
         {
           role: "client",
           guest: {
-            packages: [guest.packages.netperf, guest.packages.curl],
+            packages: netperf ? [netperf, guest.packages.curl] : [guest.packages.curl],
             files: [
               {
                 path: CLIENT_SCRIPT,
                 permissions: "0755",
-                content: clientScript(server, params.iterations ?? "", params.duration ?? "", bytes),
+                content: clientScript(
+                  server,
+                  params.iterations ?? "",
+                  params.duration ?? "",
+                  bytes,
+                  !!netperf,
+                ),
               },
-              unit("Virtwork TPS client (netperf TCP_RR + HTTP file transfer)", CLIENT_SCRIPT, 30),
+              unit(
+                netperf
+                  ? "Virtwork TPS client (netperf TCP_RR + HTTP file transfer)"
+                  : "Virtwork TPS client (HTTP file transfer)",
+                CLIENT_SCRIPT,
+                30,
+              ),
             ],
             runcmd: enableNow(UNIT),
           },
