@@ -14,5 +14,5 @@ sandbox: $(DEPS_STAMP) ## cluster-up + the VMI simulator in the foreground: depl
 	bash test/cluster/cluster-up.sh
 	node --experimental-strip-types test/cluster/simulator/main.ts --kubeconfig .cluster/simulator.kubeconfig
 
-integration: $(DEPS_STAMP) ## integration tests against the local test cluster (starts and stops it)
+integration: build ## integration tests against the local test cluster (starts and stops it)
 	bash test/cluster/run-integration.sh
