@@ -68,7 +68,9 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
   try {
     await program.parseAsync(argv, { from: "user" });
-    return ExitCode.ok;
+    // A command that finished but did not succeed (a failed or interrupted run, cleanup errors)
+    // says so through process.exitCode; returning 0 here would overwrite it.
+    return Number(process.exitCode ?? ExitCode.ok) || ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version displays are "errors" to commander; everything else is bad usage.
