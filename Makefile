@@ -16,7 +16,7 @@ DEPS_STAMP := node_modules/.virtwork-installed
 .PHONY: help deps build lint typecheck unit test demo bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
 $(DEPS_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -19,6 +19,7 @@ export async function openCluster(
   settings: { kubeconfig?: string; context?: string; qps: number; burst: number },
   ctx: CliContext,
   logger: Logger,
+  onEvent: (event: OpsEvent) => void = () => {},
 ): Promise<ClusterSession> {
   const connection = await connect({
     ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
@@ -33,15 +34,26 @@ export async function openCluster(
   const client = await KubeClient.create(connection, {
     qps: settings.qps,
     burst: settings.burst,
-    onRetry: (call, err, attempt, delayMs) =>
+    onRetry: (call, err, attempt, delayMs) => {
+      const resource = call.resource ? qualifiedName(call.resource) : "";
       logger.warn("retrying API call", {
         verb: call.verb,
-        resource: call.resource ? qualifiedName(call.resource) : undefined,
+        resource,
         name: call.name,
         attempt,
         delay_ms: Math.round(delayMs),
         error: (err as Error).message,
-      }),
+      });
+      onEvent({
+        type: "retry",
+        verb: call.verb,
+        resource,
+        ...(call.name ? { name: call.name } : {}),
+        attempt,
+        delayMs,
+        error: (err as Error).message,
+      });
+    },
   });
   return {
     api: new KubeApi(client),

@@ -76,7 +76,7 @@ export class KubeClient {
   /** Sends one request (with retries) and returns the parsed JSON body. */
   async request<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const once = async () => {
-      await this.limiter.take();
+      await this.limiter.take(options.signal);
       return this.send(method, path, options);
     };
     const text =

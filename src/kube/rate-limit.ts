@@ -15,11 +15,30 @@ export class RateLimiter {
     this.last = now();
   }
 
-  /** Resolves when a request may be sent; callers are served in order. */
-  take(): Promise<void> {
-    const turn = this.queue.then(() => this.waitForToken());
+  /**
+   * Resolves when a request may be sent; callers are served in order. An aborted `signal`
+   * rejects at once (with its reason) and its turn takes no token.
+   */
+  take(signal?: AbortSignal): Promise<void> {
+    const turn = this.queue.then(() => (signal?.aborted ? undefined : this.waitForToken()));
     this.queue = turn.catch(() => undefined);
-    return turn;
+    if (!signal) return turn;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      turn.then(
+        () => {
+          signal.removeEventListener("abort", onAbort);
+          if (signal.aborted) onAbort();
+          else resolve();
+        },
+        (err) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      );
+    });
   }
 
   private async waitForToken(): Promise<void> {

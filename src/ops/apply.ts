@@ -20,6 +20,15 @@ export interface ApplyResult {
   objects: { kind: string; name: string }[];
 }
 
+/** Apply stopped by a signal; `result` holds what was created or found until then. */
+export class ApplyInterrupted extends Interrupted {
+  result: ApplyResult;
+  constructor(stage: string, result: ApplyResult) {
+    super(stage);
+    this.result = result;
+  }
+}
+
 /** Checks that the cluster serves what the plan needs, before anything is created. */
 export async function preflight(ctx: OpsContext, plan: Plan): Promise<void> {
   const needs = [RESOURCES.virtualmachines, RESOURCES.virtualmachineinstances];
@@ -125,8 +134,16 @@ export async function applyPlan(ctx: OpsContext, plan: Plan, options: ApplyOptio
     });
     checkSignal(`creating ${kind}s`);
   };
-  await step("Service", 5);
-  await step("Secret", Math.max(10, options.vmConcurrency));
-  await step("VirtualMachine", options.vmConcurrency);
+  try {
+    await step("Service", 5);
+    await step("Secret", Math.max(10, options.vmConcurrency));
+    await step("VirtualMachine", options.vmConcurrency);
+  } catch (err) {
+    // A signal: requests in flight fail with the abort reason; report what exists so far.
+    if (err instanceof Interrupted || ctx.signal.aborted) {
+      throw new ApplyInterrupted(err instanceof Interrupted ? err.message : "creating objects", result);
+    }
+    throw err;
+  }
   return result;
 }

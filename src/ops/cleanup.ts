@@ -20,6 +20,8 @@ export interface CleanupPreview {
   namespace: string;
   selector: string;
   objects: Record<CleanupKind, string[]>;
+  /** Every object with its kind and run id, for the audit trail. */
+  items: { kind: string; name: string; runId?: string }[];
   runIds: string[];
   total: number;
   /** Kinds the cluster does not serve (e.g. CDI absent); skipped, not an error. */
@@ -46,6 +48,7 @@ export async function previewCleanup(
     string[]
   >;
   const runIds = new Set<string>();
+  const previewItems: CleanupPreview["items"] = [];
   const skippedKinds: string[] = [];
   for (const { key, resource } of KINDS) {
     let items: KubeResource[];
@@ -62,6 +65,11 @@ export async function previewCleanup(
       objects[key].push(item.metadata?.name ?? "");
       const id = item.metadata?.labels?.[LABEL_RUN_ID];
       if (id) runIds.add(id);
+      previewItems.push({
+        kind: resource.kind,
+        name: item.metadata?.name ?? "",
+        ...(id ? { runId: id } : {}),
+      });
     }
   }
   const ns = await api.get<KubeResource>(RESOURCES.namespaces, namespace);
@@ -70,6 +78,7 @@ export async function previewCleanup(
     namespace,
     selector,
     objects,
+    items: previewItems,
     runIds: [...runIds].sort(),
     total,
     skippedKinds,

@@ -1,5 +1,5 @@
 import type { Plan } from "../plan/plan.ts";
-import { type ApplyResult, applyPlan, preflight } from "./apply.ts";
+import { ApplyInterrupted, type ApplyResult, applyPlan, preflight } from "./apply.ts";
 import { Interrupted, type OpsContext } from "./context.ts";
 import { type VmStatus, waitForVms } from "./wait.ts";
 
@@ -78,6 +78,7 @@ export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions
   try {
     applied = await applyPlan(ctx, plan, { dryRun: options.dryRun, vmConcurrency: options.vmConcurrency });
   } catch (err) {
+    if (err instanceof ApplyInterrupted) applied = err.result;
     if (err instanceof Interrupted || ctx.signal.aborted) {
       ctx.emit({ type: "interrupted", stage: "apply" });
       return summary("interrupted", plannedStatuses(), "interrupted while creating objects");

@@ -1,8 +1,11 @@
 import type { Command } from "commander";
+import type { FinalStatus } from "../../audit/auditor.ts";
+import { describeRun } from "../../audit/describe.ts";
 import { ExitCode } from "../../errors.ts";
 import { type DeploySummary, deploy } from "../../ops/run.ts";
 import { prepareRun } from "../../plan/prepare.ts";
 import { toYaml } from "../../util/yaml-emit.ts";
+import { auditObserver, openAudit } from "../audit.ts";
 import { interruptible, openCluster, opsContext, progressWriter } from "../cluster.ts";
 import { type CliContext, commandSetup } from "../context.ts";
 import { addPlanOptions, addRunOptions } from "../options.ts";
@@ -98,9 +101,27 @@ Examples:
       return;
     }
 
-    const session = await openCluster(config, ctx, logger);
+    const auditor = await openAudit(config, ctx.env, logger);
+    const observe = auditObserver(auditor, plan.runId, plan.namespace);
+    let session: Awaited<ReturnType<typeof openCluster>>;
+    try {
+      session = await openCluster(config, ctx, logger, observe);
+    } catch (err) {
+      await auditor.close();
+      throw err;
+    }
     const signals = interruptible(logger);
     const progress = progressWriter(ctx, Boolean(process.stderr.isTTY));
+    await auditor.startRun(
+      describeRun(config, {
+        runId: plan.runId,
+        command: config.dryRun === "server" ? "dry-run" : "run",
+        plan,
+        clusterContext: session.contextName,
+      }),
+    );
+    let finalStatus: FinalStatus = "failed";
+    let errorSummary: string | undefined;
     try {
       logger.info(
         config.dryRun === "server" ? "server dry run: the cluster checks every object" : "deploying",
@@ -111,13 +132,31 @@ Examples:
           vms: plan.vms.length,
         },
       );
-      const summary = await deploy(opsContext(session, logger, signals.signal, progress.update), plan, {
-        dryRun: config.dryRun === "server" ? "server" : "none",
-        wait: config.wait,
-        timeoutSeconds: config.timeoutSeconds,
-        vmConcurrency: config.vmConcurrency,
-      });
+      const summary = await deploy(
+        opsContext(session, logger, signals.signal, progress.update, observe),
+        plan,
+        {
+          dryRun: config.dryRun === "server" ? "server" : "none",
+          wait: config.wait,
+          timeoutSeconds: config.timeoutSeconds,
+          vmConcurrency: config.vmConcurrency,
+        },
+      );
       progress.done();
+      for (const w of summary.workloads) {
+        void auditor.updateWorkload(
+          plan.runId,
+          w.name,
+          w.failed > 0 ? "failed" : w.ready === w.vms ? "ready" : "created",
+        );
+      }
+      finalStatus =
+        summary.outcome === "interrupted"
+          ? "cancelled"
+          : summary.outcome === "failed" || summary.outcome === "timeout"
+            ? "failed"
+            : "success";
+      errorSummary = summary.message;
       const explicitOutput = config.sources.output !== "default";
       ctx.stdout(
         explicitOutput && config.output === "json"
@@ -136,10 +175,18 @@ Examples:
         ctx.stderr(`Error: ${summary.message}\n`);
         process.exitCode = ExitCode.failure;
       }
+    } catch (err) {
+      errorSummary = (err as Error).message;
+      if (signals.interrupted()) finalStatus = "cancelled";
+      throw err;
     } finally {
       progress.done();
       signals.dispose();
       session.close();
+      await auditor.completeRun(plan.runId, finalStatus, errorSummary);
+      await auditor
+        .close()
+        .catch((err: unknown) => logger.warn("audit: could not close", { error: String(err) }));
     }
   });
   return cmd;

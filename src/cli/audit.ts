@@ -1,0 +1,79 @@
+import type { Auditor } from "../audit/auditor.ts";
+import { guardAuditor, openAuditor } from "../audit/open.ts";
+import { UsageError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import type { OpsEvent } from "../ops/context.ts";
+
+/** Opens the configured audit database; one that cannot be opened stops the command before any API call. */
+export async function openAudit(
+  config: { audit: boolean; auditDb?: string },
+  env: Record<string, string | undefined>,
+  logger: Logger,
+): Promise<Auditor> {
+  try {
+    const opened = await openAuditor({
+      enabled: config.audit,
+      ...(config.auditDb ? { target: config.auditDb } : {}),
+      env,
+    });
+    return guardAuditor(opened, logger);
+  } catch (err) {
+    throw new UsageError(
+      `--audit-db: cannot open the audit database: ${(err as Error).message} (fix the path or URL, or pass --no-audit)`,
+    );
+  }
+}
+
+/** Records what the operation steps report; writes are queued in order and never fail the run. */
+export function auditObserver(auditor: Auditor, runId: string, namespace: string): (event: OpsEvent) => void {
+  return (event) => {
+    switch (event.type) {
+      case "namespace_ensured":
+        void auditor.recordResource(runId, {
+          kind: "Namespace",
+          name: event.namespace,
+          namespace: event.namespace,
+          status: event.created ? "created" : "skipped",
+        });
+        return;
+      case "object_created":
+      case "object_skipped":
+        if (event.kind === "Namespace") return;
+        void auditor.recordResource(runId, {
+          kind: event.kind,
+          name: event.name,
+          namespace,
+          status: event.type === "object_created" ? "created" : "skipped",
+        });
+        return;
+      case "retry":
+        void auditor.recordEvent(runId, {
+          type: "retry",
+          message: `${event.verb} ${event.resource}${event.name ? ` ${event.name}` : ""}: attempt ${event.attempt}`,
+          error: event.error,
+          details: { attempt: event.attempt, delayMs: Math.round(event.delayMs) },
+        });
+        return;
+      case "vm_phase":
+        void auditor.updateVm(runId, event.name, {
+          phase: event.phase,
+          ...(event.phase === "Scheduled" ? { scheduledAt: event.at } : {}),
+        });
+        return;
+      case "vm_running":
+        void auditor.updateVm(runId, event.name, {
+          phase: "Running",
+          status: "ready",
+          runningAt: event.at,
+          readyAt: new Date(),
+        });
+        return;
+      case "vm_failed":
+        void auditor.updateVm(runId, event.name, { status: "failed", error: event.reason });
+        return;
+      case "interrupted":
+      case "objects_deleted":
+        return;
+    }
+  };
+}
