@@ -13,7 +13,7 @@ export npm_config_update_notifier := false
 
 DEPS_STAMP := node_modules/.virtwork-installed
 
-.PHONY: help deps build lint typecheck unit test demo bench clean
+.PHONY: help deps build lint typecheck unit test demo bench clean compat
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -42,7 +42,10 @@ audit-test: $(DEPS_STAMP) ## audit trail tests: SQLite, and a throwaway PostgreS
 	url=$$(scripts/postgres-test-server.sh); trap 'scripts/postgres-test-server.sh stop' EXIT; \
 	VIRTWORK_TEST_PG_URL=$$url npm run --silent test:audit
 
-test: lint unit guest-artifacts audit-test integration ## everything CI runs: lint, types, build, tests (integration: local test cluster)
+test: lint unit compat guest-artifacts audit-test integration ## everything CI runs: lint, types, build, tests (integration: local test cluster)
+
+compat: build ## the built CLI on the oldest supported Node (22.12), unpacked into the cache
+	bash test/compat/min-node.sh
 
 demo: build ## dry-run of the default plan: prints every object a run would create
 	bin/virtwork run --dry-run
