@@ -14,7 +14,7 @@ import { addGlobalOptions } from "./options.ts";
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command("virtwork")
     .description(
-      "Create KubeVirt VMs on OpenShift Virtualization whose systemd workloads (CPU, memory, disk, PostgreSQL,\n" +
+      "Create KubeVirt VMs on OpenShift Virtualization whose systemd workloads (CPU, memory, disk, PostgreSQL, " +
         "network, chaos) run continuously, so monitoring, storage and network products have real signals.",
     )
     .showSuggestionAfterError(true)
