@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
 import { REPO_ROOT, run, startCluster } from "./harness.ts";
@@ -133,7 +133,13 @@ export async function spawnVirtwork(
   });
   const result = new Promise<CliResult>((resolve) => {
     child.on("close", (code, signal) =>
-      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr, ms: Date.now() - t0 }),
+      // Killed by a signal: report it as a shell would (128 + its number; SIGINT → 130).
+      resolve({
+        code: code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : -1),
+        stdout,
+        stderr,
+        ms: Date.now() - t0,
+      }),
     );
   });
   return { child, stderrSoFar: () => stderr, result };

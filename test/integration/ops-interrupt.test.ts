@@ -1,0 +1,93 @@
+/**
+ * Issue 4 acceptance: SIGINT in the middle of apply → the built CLI stops creating, reports
+ * what exists, prints the exact `virtwork cleanup … --run-id …` command and exits 130; that
+ * command, run as printed, removes every object of the run. A second signal exits at once.
+ * Apply is slowed down with a low client-side rate limit (--qps 4 --burst 1) and many VMs.
+ */
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { closeAll, newNamespace, waitFor } from "./harness.ts";
+import { FAST, managedObjects, names, objectsIn, spawnVirtwork, virtwork } from "./ops-cli.ts";
+
+after(closeAll);
+
+const SLOW = ["--workloads", "cpu", "--vm-count", "24", "--qps", "4", "--burst", "1", "-v"];
+
+/** Resolves when the child's stderr matches `re` (debug events are JSON lines on stderr). */
+function stderrMatches(stderrSoFar: () => string, re: RegExp, what: string) {
+  return waitFor(() => re.test(stderrSoFar()), { timeoutMs: 60_000, intervalMs: 20, what });
+}
+
+test("SIGINT during apply: exit 130 and the printed cleanup command removes every object of the run", async () => {
+  const ns = await newNamespace({ prefix: "sigint" });
+  await ns.simulate({ delays: FAST });
+  const kubeconfig = ns.kubeconfig();
+  const child = await spawnVirtwork(["run", "-n", ns.name, ...SLOW], { kubeconfig });
+  // In the middle of apply: the Secrets are done and VMs are being created.
+  await stderrMatches(
+    child.stderrSoFar,
+    /"msg":"object_created".*"kind":"VirtualMachine"/,
+    "the first VM created",
+  );
+  const signalledAt = Date.now();
+  child.child.kill("SIGINT");
+  const res = await child.result;
+  const stopMs = Date.now() - signalledAt;
+  assert.equal(res.code, 130, res.stderr.slice(-3000));
+  // Requests queued behind the rate limit are dropped, not sent: it stops at once.
+  assert.ok(stopMs < 2000, `exited ${stopMs} ms after SIGINT`);
+  assert.match(res.stdout, /: interrupted \(interrupted while creating objects\)/);
+
+  const m =
+    /Interrupted: (\d+) objects of run (\S+) exist in namespace (\S+)\. Remove them with:\n {2}(virtwork cleanup .*)\n/.exec(
+      res.stderr,
+    );
+  assert.ok(m, `no cleanup command in stderr:\n${res.stderr.slice(-3000)}`);
+  const [, reported, runId, reportedNs, command] = m as unknown as [string, string, string, string, string];
+  assert.equal(reportedNs, ns.name);
+  assert.equal(command, `virtwork cleanup -n ${ns.name} --run-id ${runId} --yes`);
+
+  // What exists is a part of the run: every Secret, some but not all VMs.
+  const before = await managedObjects(ns.name, runId);
+  assert.equal(before.secrets.size, 24);
+  assert.ok(before.vms.size >= 1 && before.vms.size < 24, `${before.vms.size} VMs exist`);
+  // The report counts what the run created (a create in flight at the signal may have landed too).
+  const exist = before.secrets.size + before.vms.size;
+  assert.ok(
+    Number(reported) <= exist && Number(reported) >= exist - 10,
+    `reported ${reported}, exist ${exist}`,
+  );
+
+  // Run the command exactly as printed (KUBECONFIG is set as for the run).
+  const args = command.split(" ").slice(1);
+  const clean = await virtwork(args, { kubeconfig });
+  assert.equal(clean.code, 0, clean.stderr);
+  await waitFor(
+    async () => {
+      const all = await objectsIn(ns.name);
+      return Object.values(all).every((map) => map.size === 0) ? true : undefined;
+    },
+    { timeoutMs: 30_000, what: "every object of the run to be gone" },
+  );
+  const after = await objectsIn(ns.name);
+  for (const [kind, map] of Object.entries(after)) assert.equal(map.size, 0, `${kind}: ${names(map)}`);
+});
+
+test("a second SIGINT exits at once with 130", async () => {
+  const ns = await newNamespace({ prefix: "sigint2" });
+  const child = await spawnVirtwork(["run", "-n", ns.name, ...SLOW, "--qps", "1"], {
+    kubeconfig: ns.kubeconfig(),
+  });
+  await stderrMatches(
+    child.stderrSoFar,
+    /"msg":"object_created".*"kind":"Secret"/,
+    "the first Secret created",
+  );
+  child.child.kill("SIGINT");
+  await stderrMatches(child.stderrSoFar, /SIGINT received: stopping/, "the first signal's warning");
+  const t0 = Date.now();
+  child.child.kill("SIGINT");
+  const res = await child.result;
+  assert.equal(res.code, 130, res.stderr.slice(-2000));
+  assert.ok(Date.now() - t0 < 1000, `exited ${Date.now() - t0} ms after the second SIGINT`);
+});
