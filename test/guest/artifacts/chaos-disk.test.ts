@@ -45,8 +45,11 @@ ${FILL_SCRIPT} > ${dir.path}/fill.log 2>&1 &
 pid=$!
 for _ in $(seq 1 20); do
   sleep 0.5
+  # A sample counts only when the fill file's presence did not change around the df reading.
+  before=$([ -e ${MOUNT}/chaos-disk-fill ] && echo filled || echo released)
   used=$(df --output=pcent ${MOUNT} | tail -n 1 | tr -dc 0-9)
-  if [ -e ${MOUNT}/chaos-disk-fill ]; then echo "sample filled $used"; else echo "sample released $used"; fi
+  after=$([ -e ${MOUNT}/chaos-disk-fill ] && echo filled || echo released)
+  [ "$before" = "$after" ] && echo "sample $after $used"
 done
 kill -TERM "$pid"; wait "$pid"
 ${stopPost}
