@@ -310,7 +310,10 @@ describe("in-cluster deployment: Containerfile + deploy/ + the ServiceAccount's 
   const homeDir = join(work, "home"); // no ~/.kube/config there
 
   const podSpec = (kind: "Job" | "CronJob") => {
-    const o = objects.find((x) => x.kind === kind) as KubeObject & { spec: Record<string, never> };
+    type Template = { template: { spec: unknown } };
+    const o = objects.find((x) => x.kind === kind) as KubeObject & {
+      spec: Template & { jobTemplate: { spec: Template } };
+    };
     const spec = kind === "CronJob" ? o.spec.jobTemplate.spec.template.spec : o.spec.template.spec;
     return spec as {
       containers: {
