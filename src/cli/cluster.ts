@@ -1,7 +1,6 @@
 import { ExitCode } from "../errors.ts";
-import { KubeApi } from "../kube/api.ts";
-import { KubeClient } from "../kube/client.ts";
-import { connect } from "../kube/connect.ts";
+import type { KubeApi } from "../kube/api.ts";
+import type { KubeClient } from "../kube/client.ts";
 import { qualifiedName } from "../kube/resources.ts";
 import type { Logger } from "../log/logger.ts";
 import type { OpsContext, OpsEvent } from "../ops/context.ts";
@@ -21,6 +20,13 @@ export async function openCluster(
   logger: Logger,
   onEvent: (event: OpsEvent) => void = () => {},
 ): Promise<ClusterSession> {
+  // Loaded here, not at start-up: node:http/https and the kube client cost milliseconds that
+  // --help and --dry-run should not pay.
+  const [{ connect }, { KubeClient }, { KubeApi }] = await Promise.all([
+    import("../kube/connect.ts"),
+    import("../kube/client.ts"),
+    import("../kube/api.ts"),
+  ]);
   const connection = await connect({
     ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
     ...(settings.context ? { context: settings.context } : {}),
