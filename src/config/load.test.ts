@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { UsageError } from "../errors.ts";
 import { createRegistry } from "../workloads/registry.ts";
 import { type Config, loadConfig } from "./load.ts";
+import { SETTINGS } from "./settings.ts";
 
 const registry = createRegistry();
 const CONFIG_PATH = "/virtwork-test/config.yaml";
@@ -275,7 +276,61 @@ const GLOBAL: Layered[] = [
   },
 ];
 
+GLOBAL.push(
+  {
+    setting: "qps",
+    flag: "qps",
+    env: "VIRTWORK_QPS",
+    fileKey: "qps",
+    values: { file: 5, env: "6", flag: "7" },
+    expected: { default: 50, file: 5, env: 6, flag: 7 },
+    get: (c) => c.qps,
+  },
+  {
+    setting: "burst",
+    flag: "burst",
+    env: "VIRTWORK_BURST",
+    fileKey: "burst",
+    values: { file: 5, env: "6", flag: "7" },
+    expected: { default: 100, file: 5, env: 6, flag: 7 },
+    get: (c) => c.burst,
+  },
+  {
+    setting: "guest-os",
+    flag: "guest-os",
+    env: "VIRTWORK_GUEST_OS",
+    fileKey: "guest-os",
+    values: { file: "debian", env: "ubuntu", flag: "centos-stream" },
+    expected: { default: "fedora", file: "debian", env: "ubuntu", flag: "centos-stream" },
+    get: (c) => c.guestOs,
+  },
+  {
+    setting: "catalog-dir",
+    flag: "catalog-dir",
+    env: "VIRTWORK_CATALOG_DIR",
+    fileKey: "catalog-dir",
+    values: { file: "/cat/file", env: "/cat/env", flag: "/cat/flag" },
+    expected: {
+      default: `${process.env.HOME}/.virtwork/catalog`,
+      file: "/cat/file",
+      env: "/cat/env",
+      flag: "/cat/flag",
+    },
+    get: (c) => c.catalogDir,
+  },
+);
+
 describe("configuration priority: flag > env > file > default", () => {
+  it("covers every setting of the table", () => {
+    // ssh-key-files and from-catalog need files / a catalog: tested on their own below and in
+    // src/workloads/catalog/catalog-plan.test.ts.
+    const tested = new Set([...GLOBAL.map((s) => s.fileKey), "ssh-key-files", "from-catalog"]);
+    const missing = Object.values(SETTINGS)
+      .map((d) => d.key)
+      .filter((k) => !tested.has(k));
+    assert.deepEqual(missing, [], "settings without a priority test");
+  });
+
   for (const s of GLOBAL) {
     it(`${s.setting}`, () => {
       // ssh-user needs credentials to be visible at all.
