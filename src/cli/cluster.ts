@@ -96,19 +96,27 @@ export function interruptible(logger: Logger): {
   };
 }
 
-/** Progress on stderr: a live line on a terminal, nothing extra otherwise (logs carry milestones). */
+/**
+ * Progress on stderr: a live line on a terminal; otherwise a plain log line at most every
+ * few seconds, so CI logs show movement without one line per object.
+ */
 export function progressWriter(
   ctx: CliContext,
   isTty: boolean,
+  logger?: Logger,
 ): { update: (line: string) => void; done: () => void } {
   let shown = false;
   let last = 0;
+  const interval = isTty ? 100 : 3000;
   return {
     update: (line) => {
-      if (!isTty) return;
       const now = Date.now();
-      if (now - last < 100) return;
+      if (now - last < interval) return;
       last = now;
+      if (!isTty) {
+        logger?.info("progress", { status: line });
+        return;
+      }
       ctx.stderr(`\r\x1b[K${line}`);
       shown = true;
     },

@@ -111,7 +111,7 @@ Examples:
       throw err;
     }
     const signals = interruptible(logger);
-    const progress = progressWriter(ctx, Boolean(process.stderr.isTTY));
+    const progress = progressWriter(ctx, Boolean(process.stderr.isTTY), logger);
     await auditor.startRun(
       describeRun(config, {
         runId: plan.runId,
