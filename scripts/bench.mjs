@@ -1,8 +1,10 @@
 // Benchmarks (npm run bench): reports medians and ratios, never fails on a timing.
 //  - cold start of `virtwork --help` and `virtwork run --dry-run` vs `node -e 0`
 //  - time and peak memory to plan and print 1000 VMs
+//  - when the local test cluster is up (make cluster-up): scripts/bench-cluster.mjs, 200 VMs
+//    deployed, Running and cleaned up (wall time, API requests per VM, detection lag)
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -74,5 +76,31 @@ console.log(`median of ${RUNS} runs (Node ${process.version})`);
 for (const [name, ms, ratio, note] of rows) {
   console.log(
     `${name.padEnd(40)} ${ms.toFixed(1).padStart(8)} ms  ${ratio.toFixed(2).padStart(6)}×  ${note}`,
+  );
+}
+
+// The cluster part: only against a running local test cluster (never starts one).
+const clusterDir = process.env.VIRTWORK_CLUSTER_DIR ?? new URL("../.cluster", import.meta.url).pathname;
+function clusterUp() {
+  try {
+    if (!existsSync(join(clusterDir, "cluster.json"))) return false;
+    process.kill(Number(readFileSync(join(clusterDir, "apiserver.pid"), "utf8").trim()), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+if (clusterUp()) {
+  const script = new URL("bench-cluster.mjs", import.meta.url).pathname;
+  const r = spawnSync(process.execPath, ["--experimental-strip-types", "--no-warnings", script], {
+    stdio: "inherit",
+  });
+  if (r.status !== 0) {
+    console.error(`cluster benchmark failed (exit ${r.status})`);
+    process.exitCode = 1;
+  }
+} else {
+  console.log(
+    `\ncluster benchmark skipped: no local test cluster is running in ${clusterDir} (start one with make cluster-up)`,
   );
 }
