@@ -1,6 +1,6 @@
 import type { KubeApi, KubeResource } from "../kube/api.ts";
 import { KubeError } from "../kube/errors.ts";
-import { RESOURCES, type Resource } from "../kube/resources.ts";
+import { qualifiedName, RESOURCES, type Resource } from "../kube/resources.ts";
 import { LABEL_MANAGED_BY, LABEL_RUN_ID, managedSelector } from "../manifests/labels.ts";
 import type { OpsContext } from "./context.ts";
 
@@ -24,7 +24,7 @@ export interface CleanupPreview {
   items: { kind: string; name: string; runId?: string }[];
   runIds: string[];
   total: number;
-  /** Kinds the cluster does not serve (e.g. CDI absent); skipped, not an error. */
+  /** Kinds not looked at, with why: not served (e.g. CDI absent), or not allowed to list. */
   skippedKinds: string[];
   namespaceState: { exists: boolean; createdByVirtwork: boolean };
 }
@@ -56,7 +56,12 @@ export async function previewCleanup(
       items = (await api.list<KubeResource>(resource, namespace, selector)).items;
     } catch (err) {
       if (err instanceof KubeError && err.status === 404 && resource.group) {
-        skippedKinds.push(`${resource.plural}.${resource.group}`);
+        skippedKinds.push(`${resource.plural}.${resource.group} (not served)`);
+        continue;
+      }
+      // An identity limited to some kinds still cleans up what it may see; the rest is reported.
+      if (err instanceof KubeError && err.status === 403) {
+        skippedKinds.push(`${qualifiedName(resource)} (forbidden to list)`);
         continue;
       }
       throw err;
@@ -72,7 +77,14 @@ export async function previewCleanup(
       });
     }
   }
-  const ns = await api.get<KubeResource>(RESOURCES.namespaces, namespace);
+  let ns: KubeResource | undefined;
+  let nsReadable = true;
+  try {
+    ns = await api.get<KubeResource>(RESOURCES.namespaces, namespace);
+  } catch (err) {
+    if (!(err instanceof KubeError && err.status === 403)) throw err;
+    nsReadable = false; // a namespace-scoped identity may not read its namespace
+  }
   const total = Object.values(objects).reduce((n, list) => n + list.length, 0);
   return {
     namespace,
@@ -83,7 +95,7 @@ export async function previewCleanup(
     total,
     skippedKinds,
     namespaceState: {
-      exists: ns !== undefined,
+      exists: ns !== undefined || !nsReadable,
       createdByVirtwork: ns?.metadata?.labels?.[LABEL_MANAGED_BY] === "virtwork",
     },
   };

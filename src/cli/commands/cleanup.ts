@@ -28,7 +28,8 @@ function renderPreview(p: CleanupPreview): string {
     String(p.objects[k].length),
     p.objects[k].slice(0, 3).join(", ") + (p.objects[k].length > 3 ? ", …" : ""),
   ]);
-  return `Namespace ${p.namespace}, selector ${p.selector}${p.runIds.length ? `, runs: ${p.runIds.join(", ")}` : ""}\n${toTable(["KIND", "COUNT", "NAMES"], rows)}`;
+  const skipped = p.skippedKinds.length ? `Not checked: ${p.skippedKinds.join(", ")}\n` : "";
+  return `Namespace ${p.namespace}, selector ${p.selector}${p.runIds.length ? `, runs: ${p.runIds.join(", ")}` : ""}\n${toTable(["KIND", "COUNT", "NAMES"], rows)}${skipped}`;
 }
 
 async function confirm(ctx: CliContext): Promise<boolean> {
