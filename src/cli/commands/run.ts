@@ -11,6 +11,10 @@ import { type CliContext, commandSetup } from "../context.ts";
 import { addPlanOptions, addRunOptions } from "../options.ts";
 import { toJsonList, toTable, toYamlDocuments } from "../output.ts";
 
+function plural(kind: string, n: number): string {
+  return n === 1 ? kind : `${kind}s`;
+}
+
 function seconds(ms: number | undefined): string {
   return ms === undefined ? "-" : `${(ms / 1000).toFixed(1)}s`;
 }
@@ -18,10 +22,10 @@ function seconds(ms: number | undefined): string {
 export function renderSummary(s: DeploySummary): string {
   const created =
     Object.entries(s.created)
-      .map(([k, n]) => `${n} ${k}`)
+      .map(([k, n]) => `${n} ${plural(k, n)}`)
       .join(", ") || "nothing";
   const existing = Object.entries(s.existing)
-    .map(([k, n]) => `${n} ${k}`)
+    .map(([k, n]) => `${n} ${plural(k, n)}`)
     .join(", ");
   const lines = [
     `Run ${s.runId} in namespace ${s.namespace}: ${s.outcome}${s.message ? ` (${s.message})` : ""}`,
