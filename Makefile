@@ -13,7 +13,7 @@ export npm_config_update_notifier := false
 
 DEPS_STAMP := node_modules/.virtwork-installed
 
-.PHONY: help deps build lint typecheck unit test demo bench clean compat
+.PHONY: help deps build lint typecheck unit test demo bench clean compat guest-test
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -38,11 +38,16 @@ guest-artifacts: $(DEPS_STAMP) ## guest user-data, units and scripts checked by 
 	scripts/install-guest-tools.sh
 	node --test --experimental-strip-types --test-concurrency=4 --test-reporter=spec 'test/guest/artifacts/*.test.ts'
 
+guest-test: $(DEPS_STAMP) ## every built-in workload in a booted Debian guest (qemu; guest disk built once, cached; see docs/guest-test.md)
+	@if reason=$$(test/guest/boot/preflight.sh); then echo "guest-test: $$reason"; \
+	  node --test --experimental-strip-types --test-reporter=spec test/guest/boot/*.test.ts; \
+	else echo "guest-test: SKIPPED: $$reason"; fi
+
 audit-test: $(DEPS_STAMP) ## audit trail tests: SQLite, and a throwaway PostgreSQL (installs Debian's postgresql if missing)
 	url=$$(scripts/postgres-test-server.sh); trap 'scripts/postgres-test-server.sh stop' EXIT; \
 	VIRTWORK_TEST_PG_URL=$$url npm run --silent test:audit
 
-test: lint unit compat guest-artifacts audit-test integration ## everything CI runs: lint, types, build, tests (integration: local test cluster)
+test: lint unit compat guest-artifacts guest-test audit-test integration ## everything CI runs: lint, types, build, tests (integration: local test cluster)
 
 compat: build ## the built CLI on the oldest supported Node (22.12), unpacked into the cache
 	bash test/compat/min-node.sh

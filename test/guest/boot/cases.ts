@@ -1,0 +1,352 @@
+/**
+ * One booted-guest case per built-in workload: what virtwork renders for guest-os debian
+ * (through the real config → plan path), the VMs it needs, and the in-guest signal that shows
+ * the workload actually works. Checks run from outside through the guest agent.
+ */
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { silentLogger } from "../../../src/log/logger.ts";
+import type { KubeObject, Secret } from "../../../src/manifests/objects.ts";
+import { prepareRun } from "../../../src/plan/prepare.ts";
+import { EXCLUDED_PROCESSES } from "../../../src/workloads/builtin/chaos-process.ts";
+import type { Vm } from "./qemu.ts";
+
+export const GUEST_OS = "debian";
+const RUN_ID = "00000000-0000-4000-8000-00000000b007";
+
+export interface RenderedVm {
+  role?: string;
+  userData: string;
+  serials: string[];
+  /** The workload's systemd unit in this guest. */
+  unit: string;
+}
+
+export interface Rendered {
+  vms: RenderedVm[];
+  /** Fully qualified name of the workload's Service, when it has one. */
+  serviceHost?: string;
+}
+
+function serialsOf(obj: unknown): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === "serial" && typeof x === "string") out.push(x);
+        else walk(x);
+      }
+    }
+  };
+  walk(obj);
+  return out;
+}
+
+/** Renders a workload as `virtwork run --guest-os debian -w <name> --params …` would. */
+export function render(workload: string, params: Record<string, string>): Rendered {
+  const { plan } = prepareRun({
+    flags: {
+      workloads: [workload],
+      params: Object.entries(params).map(([k, v]) => `${workload}.${k}=${v}`),
+      "guest-os": GUEST_OS,
+    },
+    env: {},
+    logger: silentLogger,
+    runId: RUN_ID,
+    purpose: "apply",
+  });
+  const byName = new Map<string, KubeObject>(plan.objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
+  const vms = plan.vms
+    .filter((vm) => vm.workload === workload)
+    .map((vm) => {
+      const secret = byName.get(`Secret/${vm.secretName}`) as Secret | undefined;
+      const userData = secret?.stringData?.userdata;
+      assert.ok(userData, `user-data of ${vm.name}`);
+      const unit = /path: \/etc\/systemd\/system\/(virtwork-[a-z0-9-]+\.service)/.exec(userData)?.[1];
+      assert.ok(unit, `a virtwork unit in ${vm.name}`);
+      return {
+        ...(vm.role !== undefined ? { role: vm.role } : {}),
+        userData,
+        serials: serialsOf(byName.get(`VirtualMachine/${vm.name}`)),
+        unit,
+      };
+    });
+  // One VM per role is enough here.
+  const seen = new Set<string>();
+  const unique = vms.filter((v) => !seen.has(v.role ?? "") && seen.add(v.role ?? ""));
+  const service = plan.objects.find((o) => o.kind === "Service");
+  const out: Rendered = { vms: unique };
+  if (service) out.serviceHost = `${service.metadata?.name}.${plan.namespace}.svc.cluster.local`;
+  return out;
+}
+
+export interface Ctx {
+  /** VMs by role ("" for a single-role workload). */
+  vm: Record<string, Vm>;
+  unit: Record<string, string>;
+  slow: number;
+  log: (msg: string) => void;
+}
+
+export interface Case {
+  workload: string;
+  params: Record<string, string>;
+  memMiB?: number;
+  dataDiskGiB?: number;
+  check: (ctx: Ctx) => Promise<void>;
+}
+
+export async function sh(vm: Vm, script: string, timeoutMs = 60_000): Promise<string> {
+  const r = await vm.agent.sh(script, timeoutMs);
+  if (r.code !== 0) throw new Error(`guest: ${script}\nexit ${r.code}\n${r.stdout}${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Polls until `fn` returns a value (not undefined) or the time is up. */
+export async function until<T>(what: string, seconds: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${last}` : ""}`);
+    await sleep(2000);
+  }
+}
+
+async function cpuBusy(vm: Vm, seconds: number): Promise<number> {
+  const out = await sh(vm, `head -n1 /proc/stat; sleep ${seconds}; head -n1 /proc/stat`);
+  const [a, b] = out.split("\n").map((l) => l.trim().split(/\s+/).slice(1).map(Number));
+  const total = (x: number[]) => x.reduce((s, v) => s + v, 0);
+  const idle = (x: number[]) => (x[3] ?? 0) + (x[4] ?? 0);
+  if (!a || !b) throw new Error(`bad /proc/stat: ${out}`);
+  return 1 - (idle(b) - idle(a)) / (total(b) - total(a));
+}
+
+/** The block device behind /dev/disk/by-id/virtio-<serial>, and the source mounted at `mount`. */
+async function mountedBySerial(vm: Vm, serial: string, mount: string): Promise<void> {
+  const out = await sh(
+    vm,
+    `readlink -f /dev/disk/by-id/virtio-${serial}; findmnt -n -o SOURCE --target ${mount}`,
+  );
+  const [dev, source] = out.split("\n");
+  assert.ok(dev?.startsWith("/dev/vd"), `disk with serial ${serial}: ${out}`);
+  assert.equal(source, dev, `${mount} is the disk with serial ${serial}`);
+}
+
+async function sectorsWritten(vm: Vm, dev: string): Promise<number> {
+  return Number((await sh(vm, `cat /sys/block/${dev.replace("/dev/", "")}/stat`)).split(/\s+/)[6]);
+}
+
+async function journal(vm: Vm, unit: string): Promise<string> {
+  return sh(vm, `journalctl -u ${unit} -o cat --no-pager`);
+}
+
+const EXCLUDE = new RegExp(`^(${EXCLUDED_PROCESSES.join("|")})$`);
+
+export const CASES: Case[] = [
+  {
+    workload: "cpu",
+    params: {},
+    check: async ({ vm, log }) => {
+      const g = vm[""] as Vm;
+      await sh(g, "pgrep stress-ng");
+      const busy = await cpuBusy(g, 5);
+      log(`cpu busy ${(busy * 100).toFixed(0)}%`);
+      assert.ok(busy > 0.8, `CPU busy under stress-ng: ${(busy * 100).toFixed(0)}%`);
+    },
+  },
+  {
+    workload: "memory",
+    params: { "memory-percent": "40" },
+    check: async ({ vm, log }) => {
+      const g = vm[""] as Vm;
+      // stress-ng --vm unmaps and remaps between bogo ops (no --vm-keep), so RSS dips: the
+      // most held over a few seconds is the signal.
+      const held = async () => {
+        const out = await sh(
+          g,
+          "awk '/^MemTotal:/ { print $2 }' /proc/meminfo; for _ in 1 2 3 4 5; do ps -eo rss=,comm= | awk '$2 ~ /^stress-ng/ { s += $1 } END { print s + 0 }'; sleep 1; done",
+        );
+        const [total, ...rss] = out.split("\n").map(Number);
+        return Math.max(...rss) / (total ?? 1);
+      };
+      const first = await until("stress-ng to hold memory", 90, async () => {
+        const h = await held();
+        return h > 0.3 ? h : undefined;
+      });
+      await sleep(10_000);
+      const second = await held();
+      log(`stress-ng holds ${(first * 100).toFixed(0)}% then ${(second * 100).toFixed(0)}% of RAM`);
+      assert.ok(second > 0.3, `memory still held: ${(second * 100).toFixed(0)}%`);
+    },
+  },
+  {
+    workload: "disk",
+    params: { numjobs: "1", runtime: "30" },
+    dataDiskGiB: 4,
+    check: async ({ vm, log }) => {
+      const g = vm[""] as Vm;
+      await mountedBySerial(g, "virtwork-disk", "/mnt/data");
+      const dev = await sh(g, "readlink -f /dev/disk/by-id/virtio-virtwork-disk");
+      await until("fio running", 60, async () =>
+        (await g.agent.sh("pgrep -x fio")).code === 0 ? true : undefined,
+      );
+      const a = await sectorsWritten(g, dev);
+      await sleep(8000);
+      const b = await sectorsWritten(g, dev);
+      log(`fio wrote ${((b - a) / 2048).toFixed(0)} MiB to ${dev} in 8s`);
+      assert.ok(b > a, `fio writes to the data disk (${a} -> ${b} sectors)`);
+    },
+  },
+  {
+    workload: "database",
+    params: { "scale-factor": "1", clients: "2", duration: "20" },
+    memMiB: 1536,
+    dataDiskGiB: 2,
+    check: async ({ vm, log }) => {
+      const g = vm[""] as Vm;
+      await mountedBySerial(g, "virtwork-dbdisk", "/var/lib/postgresql/virtwork");
+      const count = async () =>
+        Number(
+          await sh(
+            g,
+            `cd / && runuser -u postgres -- psql -tAc "SELECT count(*) FROM pgbench_history" pgbench`,
+          ),
+        );
+      const first = await until("pgbench transactions", 90, async () => {
+        const n = await count();
+        return n > 0 ? n : undefined;
+      });
+      await sleep(8000);
+      const second = await count();
+      log(`pgbench_history ${first} -> ${second}`);
+      assert.ok(second > first, `pgbench transactions increase (${first} -> ${second})`);
+      const dataDir = await sh(g, `cd / && runuser -u postgres -- psql -tAc "SHOW data_directory"`);
+      assert.equal(dataDir, "/var/lib/postgresql/virtwork", "the cluster's data is on the data disk");
+    },
+  },
+  {
+    workload: "chaos-disk",
+    params: { "fill-percent": "60", "fill-sleep": "6", "release-sleep": "6" },
+    dataDiskGiB: 1,
+    check: async ({ vm, log }) => {
+      const g = vm[""] as Vm;
+      await mountedBySerial(g, "virtwork-chdisk", "/mnt/data");
+      const seen: string[] = [];
+      const deadline = Date.now() + 40_000;
+      while (
+        Date.now() < deadline &&
+        !(seen.includes("full") && seen.at(-1) === "empty" && seen.length > 2)
+      ) {
+        const out = await sh(
+          g,
+          "test -e /mnt/data/chaos-disk-fill && echo full || echo empty; df --output=pcent /mnt/data | tail -n1",
+        );
+        const [state, pcent] = out.split("\n");
+        if (state === "full") assert.ok(Number.parseInt(pcent ?? "0", 10) >= 55, `disk filled: ${pcent}`);
+        if (seen.at(-1) !== state) seen.push(state ?? "");
+        await sleep(1000);
+      }
+      log(`fill file states: ${seen.join(" -> ")}`);
+      const appeared = seen.indexOf("full");
+      assert.ok(
+        appeared >= 0 && seen.indexOf("empty", appeared) > appeared,
+        `fill file appears and goes: ${seen.join(" -> ")}`,
+      );
+    },
+  },
+  {
+    workload: "chaos-network",
+    params: { "latency-ms": "50", "packet-loss-percent": "1.5" },
+    check: async ({ vm, log }) => {
+      const g = vm[""] as Vm;
+      const qdisc = () =>
+        sh(
+          g,
+          `dev="$(ip route show default | awk 'NR == 1 { print $5 }')"; echo "$dev"; tc qdisc show dev "$dev" root`,
+        );
+      const first = await qdisc();
+      log(first.replace("\n", ": "));
+      assert.match(first, /qdisc netem .*delay 50ms loss 1.5%/, "netem on the default interface");
+      await sleep(15_000);
+      assert.match(await qdisc(), /qdisc netem .*delay 50ms/, "netem is still there 15s later");
+    },
+  },
+  {
+    workload: "chaos-process",
+    params: { signal: "SIGTERM", interval: "2" },
+    check: async ({ vm, log }) => {
+      const g = vm[""] as Vm;
+      // Sacrificial processes above the default min-pid (1000), and an excluded one (bash).
+      const started = await sh(
+        g,
+        `while [ "$(cat /proc/sys/kernel/ns_last_pid)" -lt 1100 ]; do /bin/true; done
+         for _ in $(seq 1 20); do setsid sleep 3600 </dev/null >/dev/null 2>&1 & echo "$!"; done
+         setsid bash -c 'while :; do sleep 1; done' </dev/null >/dev/null 2>&1 & echo "$!"`,
+      );
+      const pids = started.split("\n").map(Number);
+      const excluded = pids.pop() as number;
+      const killed = await until("a sacrificial process signalled", 90, async () => {
+        const alive = (await sh(g, `for p in ${pids.join(" ")}; do [ -e /proc/$p ] && echo $p; done; true`))
+          .split("\n")
+          .filter(Boolean)
+          .map(Number);
+        const gone = pids.filter((p) => !alive.includes(p));
+        return gone.length ? gone : undefined;
+      });
+      log(`sacrificial processes terminated: ${killed.join(", ")}`);
+      await sleep(6000);
+      assert.equal((await g.agent.sh(`[ -e /proc/${excluded} ]`)).code, 0, "the excluded bash process lives");
+      const lines = (await journal(g, "virtwork-chaos-process.service"))
+        .split("\n")
+        .filter((l) => l.includes("Sending SIG"));
+      assert.ok(lines.length > 0, "the journal shows signals being sent");
+      for (const line of lines) {
+        const m = /Sending SIG\w+ to PID (\d+): *\d+ +(\S+)/.exec(line);
+        if (!m) continue;
+        assert.ok(Number(m[1]) >= 1000, `min-pid respected: ${line}`);
+        assert.doesNotMatch(m[2] ?? "", EXCLUDE, `never an excluded process: ${line}`);
+      }
+      assert.ok(
+        lines.some((l) => killed.some((p) => l.includes(`to PID ${p}:`))),
+        "the journal names a terminated sacrificial process",
+      );
+    },
+  },
+  {
+    workload: "network",
+    params: { "parallel-streams": "2", "test-duration": "5" },
+    check: async ({ vm, unit, log }) => {
+      const client = vm.client as Vm;
+      const text = await until("an iperf3 round", 120, async () => {
+        const j = await journal(client, unit.client ?? "");
+        return /iperf Done/.test(j) ? j : undefined;
+      });
+      const sum = text.split("\n").filter((l) => /SUM.*(sender|receiver)/.test(l));
+      log(sum.slice(0, 2).join(" | ").replace(/\s+/g, " "));
+      assert.ok(sum.length > 0, "iperf3 reports bidirectional totals");
+    },
+  },
+  {
+    workload: "tps",
+    params: { "file-size": "1M", iterations: "20", duration: "5" },
+    check: async ({ vm, unit, log }) => {
+      const client = vm.client as Vm;
+      const text = await until("an HTTP round", 120, async () => {
+        const j = await journal(client, unit.client ?? "");
+        return /Round 1\/20 completed/.test(j) ? j : undefined;
+      });
+      assert.match(text, /TCP_RR rounds skipped, HTTP rounds only/, "no netperf on Debian: HTTP only");
+      const round = /Round 1\/20 completed: (\d+) transfers/.exec(text);
+      log(round?.[0] ?? "");
+      assert.ok(Number(round?.[1]) > 0, "files were transferred");
+    },
+  },
+];

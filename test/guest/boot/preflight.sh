@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Whether this machine can run the booted-guest suite (test/guest/boot). Installs the host
+# tools it needs from Debian's packages (qemu-system-x86, genisoimage, mmdebstrap, e2fsprogs)
+# when missing. Exit 0: can boot guests (prints the accelerator qemu will be offered);
+# exit 1: cannot, and prints why on stdout.
+set -euo pipefail
+
+if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
+  echo "needs x86-64 Linux (this is $(uname -s)-$(uname -m))"
+  exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "needs root: the guest disk is built with mmdebstrap and chroot (CI runs as root)"
+  exit 1
+fi
+if [ "${VIRTWORK_SKIP_GUEST_TEST:-}" = "1" ]; then
+  echo "VIRTWORK_SKIP_GUEST_TEST=1"
+  exit 1
+fi
+
+# command -> Debian package
+declare -A TOOLS=(
+  [qemu-system-x86_64]=qemu-system-x86
+  [genisoimage]=genisoimage
+  [mmdebstrap]=mmdebstrap
+  [mkfs.ext4]=e2fsprogs
+  [flock]=util-linux
+)
+missing=()
+for cmd in "${!TOOLS[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${TOOLS[$cmd]}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "needs ${missing[*]} and there is no apt-get here to install them"
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! { apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; }; }; then
+    echo "could not install ${missing[*]} with apt-get"
+    exit 1
+  fi
+fi
+if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+  echo "can boot guests (/dev/kvm present: KVM if the guest kernel boots under it, else TCG)"
+else
+  echo "can boot guests (no usable /dev/kvm: TCG software emulation, slower)"
+fi

@@ -1,0 +1,309 @@
+/**
+ * Booting the Debian guest disk (build-image.sh) with qemu: KVM when /dev/kvm is usable,
+ * otherwise TCG (software emulation) with longer time limits. Each VM gets a throwaway copy
+ * of the root disk (snapshot=on), a NoCloud seed (ISO 9660, label cidata) with virtwork's
+ * user-data, sparse data disks with the workload's serials, the guest agent on a
+ * virtio-serial socket, the serial console in a file, and either an isolated user-mode NIC
+ * (restrict=on: DHCP and a default route, no way out) or a NIC on a point-to-point socket
+ * link on 127.0.0.1 shared with one other VM.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { GuestAgent } from "./qga.ts";
+
+export const BUILD_IMAGE = fileURLToPath(new URL("./build-image.sh", import.meta.url));
+
+export interface Accel {
+  kind: "kvm" | "tcg";
+  /** The -cpu model that starts here. */
+  cpu: string;
+  /** Multiplier for every time limit (1 with KVM). */
+  slow: number;
+}
+
+let accelCache: Accel | undefined;
+
+function starts(accelKind: string, cpu: string): boolean {
+  // A paused q35 machine with the CPU model: KVM and MSR setup happen before "quit".
+  const probe = spawnSync(
+    "qemu-system-x86_64",
+    [
+      "-machine",
+      `q35,accel=${accelKind}`,
+      "-cpu",
+      cpu,
+      "-m",
+      "64",
+      "-nodefaults",
+      "-display",
+      "none",
+      "-monitor",
+      "stdio",
+      "-S",
+    ],
+    { input: "quit\n", encoding: "utf8", timeout: 20_000 },
+  );
+  return probe.status === 0;
+}
+
+/** Whether the guest kernel gets through decompression to its first line within `seconds`. */
+function kernelStarts(image: GuestImage, cpu: string, seconds: number): boolean {
+  const dir = mkdtempSync(join(tmpdir(), "virtwork-kvm-probe-"));
+  const log = join(dir, "console.log");
+  try {
+    const r = spawnSync(
+      "bash",
+      [
+        "-c",
+        `qemu-system-x86_64 -machine q35,accel=kvm -cpu "$1" -m 256 -nodefaults -display none -no-reboot \
+           -serial "file:$2" -kernel "$3" -initrd "$4" -append "console=ttyS0 panic=-1" & pid=$!
+         for _ in $(seq 1 $(($5 * 2))); do grep -qa "Linux version" "$2" 2>/dev/null && break; sleep 0.5; done
+         kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; grep -qa "Linux version" "$2"`,
+        "_",
+        cpu,
+        log,
+        image.kernel,
+        image.initrd,
+        String(seconds),
+      ],
+      { encoding: "utf8", timeout: (seconds + 20) * 1000 },
+    );
+    return r.status === 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * KVM when qemu can start a machine with it here and the guest kernel actually boots under
+ * it, else TCG. Nested KVM may refuse the host's IA32_ARCH_CAPABILITIES MSR ("failed to set
+ * MSR 0x10a"), so that feature is dropped if needed; some nested hypervisors start a machine
+ * but run it too slowly to boot, which the kernel probe catches. VIRTWORK_GUEST_ACCEL=tcg|kvm
+ * forces a choice.
+ */
+export function accel(image?: GuestImage): Accel {
+  if (accelCache) return accelCache;
+  const forced = process.env.VIRTWORK_GUEST_ACCEL;
+  const tcg: Accel = { kind: "tcg", cpu: "max", slow: 4 };
+  if (forced === "tcg") {
+    accelCache = tcg;
+    return tcg;
+  }
+  const cpu = ["host", "host,-arch-capabilities"].find((c) => starts("kvm", c));
+  if (cpu && (forced === "kvm" || !image || kernelStarts(image, cpu, 30))) {
+    accelCache = { kind: "kvm", cpu, slow: 1 };
+  } else {
+    if (forced === "kvm") throw new Error("VIRTWORK_GUEST_ACCEL=kvm, but KVM does not start here");
+    accelCache = tcg;
+  }
+  return accelCache;
+}
+
+/** Why guests cannot be booted here, or false. */
+export function cannotBoot(): string | false {
+  if (process.platform !== "linux" || process.arch !== "x64") return "needs x86-64 Linux";
+  if (process.getuid?.() !== 0) return "needs root to build the guest disk (mmdebstrap, chroot)";
+  const q = spawnSync("bash", ["-c", "command -v qemu-system-x86_64 genisoimage mmdebstrap"], {
+    encoding: "utf8",
+  });
+  if (q.status !== 0)
+    return "needs qemu-system-x86, genisoimage and mmdebstrap (make guest-test installs them)";
+  return false;
+}
+
+export interface GuestImage {
+  kernel: string;
+  initrd: string;
+  root: string;
+}
+
+/** Builds (cold) or finds (warm) the cached guest disk. */
+export function guestImage(): GuestImage {
+  const r = spawnSync(BUILD_IMAGE, [], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 30 * 60_000,
+  });
+  if (r.status !== 0) throw new Error(`build-image.sh failed (${r.status})`);
+  const dir = r.stdout.trim().split("\n").at(-1) ?? "";
+  return { kernel: join(dir, "vmlinuz"), initrd: join(dir, "initrd.img"), root: join(dir, "root.img") };
+}
+
+/** A free TCP port on 127.0.0.1 (for a socket link between two VMs). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export type Nic =
+  | { kind: "user" }
+  | { kind: "socket"; mode: "listen" | "connect"; port: number; mac: string };
+
+export interface VmSpec {
+  name: string;
+  dir: string;
+  image: GuestImage;
+  userData: string;
+  /** Extra cloud-config from the "platform" (merged by cloud-init; user-data wins). */
+  vendorData?: string;
+  /** NoCloud network-config (v2). */
+  networkConfig?: string;
+  dataDisks: { serial: string; sizeGiB: number }[];
+  memMiB: number;
+  cpus: number;
+  nic: Nic;
+}
+
+export class Vm {
+  readonly agent: GuestAgent;
+  readonly console: string;
+  readonly spec: VmSpec;
+  private readonly child: ChildProcess;
+  private exited: Promise<number | null>;
+
+  constructor(spec: VmSpec, child: ChildProcess, stderr: () => string) {
+    this.spec = spec;
+    this.child = child;
+    this.agent = new GuestAgent(join(spec.dir, "qga.sock"));
+    this.console = join(spec.dir, "console.log");
+    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    this.exited.then((code) => {
+      if (code !== 0 && code !== null) console.error(`[${spec.name}] qemu exited ${code}: ${stderr()}`);
+    });
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  consoleTail(lines = 60): string {
+    if (!existsSync(this.console)) return "(no console output)";
+    return readFileSync(this.console, "utf8").split("\n").slice(-lines).join("\n");
+  }
+
+  async stop(): Promise<void> {
+    this.agent.close();
+    if (this.running) this.child.kill("SIGTERM");
+    await Promise.race([this.exited, sleep(10_000)]);
+    if (this.running) this.child.kill("SIGKILL");
+  }
+}
+
+function seed(spec: VmSpec): string {
+  const dir = join(spec.dir, "seed");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "user-data"), spec.userData);
+  writeFileSync(
+    join(dir, "meta-data"),
+    `instance-id: ${spec.name}-${Date.now()}\nlocal-hostname: ${spec.name}\n`,
+  );
+  const files = ["user-data", "meta-data"];
+  if (spec.vendorData !== undefined) {
+    writeFileSync(join(dir, "vendor-data"), spec.vendorData);
+    files.push("vendor-data");
+  }
+  if (spec.networkConfig !== undefined) {
+    writeFileSync(join(dir, "network-config"), spec.networkConfig);
+    files.push("network-config");
+  }
+  const iso = join(spec.dir, "seed.iso");
+  const r = spawnSync(
+    "genisoimage",
+    ["-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock", ...files],
+    {
+      cwd: dir,
+      encoding: "utf8",
+    },
+  );
+  if (r.status !== 0) throw new Error(`genisoimage: ${r.stderr}`);
+  return iso;
+}
+
+export async function startVm(spec: VmSpec): Promise<Vm> {
+  mkdirSync(spec.dir, { recursive: true });
+  const a = accel();
+  const args = [
+    "-name",
+    `virtwork-test-${spec.name}`,
+    "-machine",
+    `q35,accel=${a.kind}`,
+    "-cpu",
+    a.cpu,
+    "-smp",
+    String(spec.cpus),
+    "-m",
+    String(spec.memMiB),
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
+    "-serial",
+    `file:${join(spec.dir, "console.log")}`,
+    "-kernel",
+    spec.image.kernel,
+    "-initrd",
+    spec.image.initrd,
+    "-append",
+    "root=LABEL=vwroot rw console=ttyS0 panic=-1",
+    "-no-reboot",
+    "-drive",
+    `file=${spec.image.root},format=raw,if=virtio,snapshot=on`,
+    "-drive",
+    `file=${seed(spec)},format=raw,if=virtio,readonly=on`,
+    "-chardev",
+    `socket,id=qga0,path=${join(spec.dir, "qga.sock")},server=on,wait=off`,
+    "-device",
+    "virtio-serial-pci",
+    "-device",
+    "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
+    "-object",
+    "rng-random,id=rng0,filename=/dev/urandom",
+    "-device",
+    "virtio-rng-pci,rng=rng0",
+  ];
+  spec.dataDisks.forEach((d, i) => {
+    const file = join(spec.dir, `data${i}.img`);
+    writeFileSync(file, "");
+    truncateSync(file, d.sizeGiB * 1024 ** 3);
+    args.push("-drive", `file=${file},format=raw,if=none,id=data${i},cache=unsafe`);
+    args.push("-device", `virtio-blk-pci,drive=data${i},serial=${d.serial}`);
+  });
+  if (spec.nic.kind === "user") {
+    args.push("-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0");
+  } else {
+    args.push(
+      "-netdev",
+      `socket,id=n0,${spec.nic.mode}=127.0.0.1:${spec.nic.port}`,
+      "-device",
+      `virtio-net-pci,netdev=n0,mac=${spec.nic.mac}`,
+    );
+  }
+  let stderr = "";
+  const child = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const vm = new Vm(spec, child, () => stderr);
+  await sleep(500);
+  if (!vm.running) throw new Error(`qemu for ${spec.name} did not start: ${stderr}`);
+  return vm;
+}

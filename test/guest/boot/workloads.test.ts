@@ -1,0 +1,210 @@
+/**
+ * Every built-in workload in a booted Debian guest (design §4.9, §5): virtwork's user-data
+ * for guest-os debian on a NoCloud seed, data disks with the workload's serials, and checks
+ * from outside through the guest agent — cloud-init finished without errors, the workload
+ * unit is active and stays active, and the workload's own signal is there.
+ *
+ * VIRTWORK_GUEST_CASES=cpu,database runs a subset; VIRTWORK_GUEST_KEEP=1 keeps the VM
+ * directories (console logs, seeds) under the temp dir; VIRTWORK_GUEST_PARALLEL sets how many
+ * cases boot at once (default 3).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CASES, type Case, type Ctx, render, sh, until } from "./cases.ts";
+import {
+  accel,
+  cannotBoot,
+  freePort,
+  type GuestImage,
+  guestImage,
+  startVm,
+  type Vm,
+  type VmSpec,
+} from "./qemu.ts";
+
+const skip = cannotBoot();
+const only = process.env.VIRTWORK_GUEST_CASES?.split(",").filter(Boolean);
+const parallel = Number(process.env.VIRTWORK_GUEST_PARALLEL ?? "3");
+const keep = process.env.VIRTWORK_GUEST_KEEP === "1";
+
+/** The server's address on the link between a server and a client guest. */
+const LINK = {
+  server: { ip: "10.77.0.1", mac: "52:54:00:77:00:01" },
+  client: { ip: "10.77.0.2", mac: "52:54:00:77:00:02" },
+};
+
+function networkConfig(mac: string, ip: string): string {
+  return `version: 2
+ethernets:
+  link0:
+    match:
+      macaddress: "${mac}"
+    addresses: [${ip}/24]
+`;
+}
+
+/**
+ * The cluster's DNS stand-in: the "platform" (vendor-data, not virtwork's user-data) adds an
+ * /etc/hosts entry so the workload's Service name resolves to the server guest.
+ */
+function hostsVendorData(host: string, ip: string): string {
+  return `#cloud-config
+bootcmd:
+  - [sh, -c, "grep -q ' ${host}$' /etc/hosts || echo '${ip} ${host}' >> /etc/hosts"]
+`;
+}
+
+async function cloudInitDone(vm: Vm, seconds: number): Promise<void> {
+  const result = await until("cloud-init to finish", seconds, async () => {
+    const r = await vm.agent.sh("cat /run/cloud-init/result.json");
+    return r.code === 0 ? r.stdout : undefined;
+  });
+  const status = await vm.agent.sh("cloud-init status --long");
+  const errors = (JSON.parse(result) as { v1: { errors: string[] } }).v1.errors;
+  assert.deepEqual(errors, [], `cloud-init finished without errors:\n${status.stdout}`);
+  assert.match(status.stdout, /status: done/);
+}
+
+async function unitState(vm: Vm, unit: string): Promise<Record<string, string>> {
+  const out = await sh(vm, `systemctl show -p ActiveState,SubState,NRestarts,Type ${unit}`);
+  return Object.fromEntries(out.split("\n").map((l) => l.split("=", 2) as [string, string]));
+}
+
+async function diagnose(vms: Vm[], units: Record<string, string>): Promise<string> {
+  const parts: string[] = [];
+  for (const vm of vms) {
+    const role = vm.spec.name;
+    parts.push(`--- ${role}: console (tail) ---\n${vm.consoleTail(40)}`);
+    if (!vm.running) continue;
+    const unit = Object.values(units)[0] ?? "";
+    const r = await vm.agent
+      .sh(
+        `cloud-init status --long; tail -n 30 /var/log/cloud-init-output.log; systemctl status --no-pager -l ${Object.values(units).join(" ")} ${unit}; journalctl -u ${Object.values(units).join(" -u ")} -o cat --no-pager | tail -n 40`,
+        20_000,
+      )
+      .catch((e: Error) => ({ stdout: `(agent: ${e.message})`, stderr: "" }));
+    parts.push(`--- ${role}: guest ---\n${r.stdout}${r.stderr}`);
+  }
+  return parts.join("\n");
+}
+
+async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Promise<void> {
+  const slow = accel().slow;
+  const rendered = render(c.workload, c.params);
+  const dir = mkdtempSync(join(tmpdir(), `virtwork-boot-${c.workload}-`));
+  const port = rendered.serviceHost ? await freePort() : 0;
+  const vms: Vm[] = [];
+  const byRole: Record<string, Vm> = {};
+  const units: Record<string, string> = {};
+  const t0 = Date.now();
+  try {
+    // Server first: its socket link listens, the client connects.
+    const ordered = [...rendered.vms].sort((a, b) =>
+      a.role === "server" ? -1 : b.role === "server" ? 1 : 0,
+    );
+    for (const r of ordered) {
+      const role = r.role ?? "";
+      const name = `${c.workload}${role ? `-${role}` : ""}`;
+      const spec: VmSpec = {
+        name,
+        dir: join(dir, role || "vm"),
+        image,
+        userData: r.userData,
+        dataDisks: r.serials.map((serial) => ({ serial, sizeGiB: c.dataDiskGiB ?? 2 })),
+        memMiB: c.memMiB ?? 1024,
+        cpus: 1,
+        nic: { kind: "user" },
+      };
+      if (rendered.serviceHost) {
+        const side = role === "server" ? LINK.server : LINK.client;
+        spec.nic = { kind: "socket", mode: role === "server" ? "listen" : "connect", port, mac: side.mac };
+        spec.networkConfig = networkConfig(side.mac, side.ip);
+        spec.vendorData = hostsVendorData(rendered.serviceHost, LINK.server.ip);
+      }
+      let vm: Vm | undefined;
+      for (let attempt = 0; !vm; attempt++) {
+        try {
+          vm = await startVm(spec);
+        } catch (err) {
+          if (attempt >= 5) throw err;
+          await sleep(1000);
+        }
+      }
+      vms.push(vm);
+      byRole[role] = vm;
+      units[role] = r.unit;
+    }
+    for (const vm of vms) await vm.agent.sync(240_000 * slow);
+    log(`${c.workload}: agents up after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+    for (const vm of vms) await cloudInitDone(vm, 300 * slow);
+    log(`${c.workload}: cloud-init done after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+    if (rendered.serviceHost) {
+      const client = byRole.client as Vm;
+      const resolved = await sh(client, `getent hosts ${rendered.serviceHost}`);
+      assert.match(
+        resolved,
+        new RegExp(`^${LINK.server.ip.replaceAll(".", "\\.")}\\s`),
+        "Service name -> server",
+      );
+    }
+    const before: Record<string, Record<string, string>> = {};
+    for (const [role, vm] of Object.entries(byRole)) {
+      const unit = units[role] as string;
+      before[role] = await until(`${unit} active`, 120 * slow, async () => {
+        const s = await unitState(vm, unit);
+        return s.ActiveState === "active" ? s : undefined;
+      });
+    }
+    const ctx: Ctx = { vm: byRole, unit: units, slow, log: (m) => log(`${c.workload}: ${m}`) };
+    await c.check(ctx);
+    for (const [role, vm] of Object.entries(byRole)) {
+      const unit = units[role] as string;
+      const after = await unitState(vm, unit);
+      assert.equal(
+        after.ActiveState,
+        "active",
+        `${role || c.workload}: ${unit} stays active (${after.SubState})`,
+      );
+      assert.equal(
+        after.NRestarts,
+        before[role]?.NRestarts,
+        `${role || c.workload}: ${unit} did not restart`,
+      );
+    }
+    log(`${c.workload}: passed after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+  } catch (err) {
+    const details = await diagnose(vms, units).catch(() => "");
+    (err as Error).message += `\n${details}`;
+    throw err;
+  } finally {
+    await Promise.all(vms.map((v) => v.stop()));
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+    else log(`kept ${dir}`);
+  }
+}
+
+describe("workloads in a booted Debian guest", { skip, concurrency: parallel }, () => {
+  let image: GuestImage;
+  before(() => {
+    const t = Date.now();
+    image = guestImage();
+    const a = accel(image);
+    console.log(
+      `# guest disk ready in ${((Date.now() - t) / 1000).toFixed(0)}s; accel ${a.kind} (-cpu ${a.cpu})`,
+    );
+  });
+
+  for (const c of CASES) {
+    if (only && !only.includes(c.workload)) continue;
+    test(c.workload, { timeout: 40 * 60_000 }, (t) =>
+      runCase(c, image, (m) => {
+        t.diagnostic(m);
+        console.log(`# ${m}`);
+      }),
+    );
+  }
+});
