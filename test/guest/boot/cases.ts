@@ -287,7 +287,7 @@ export const CASES: Case[] = [
       // Sacrificial processes above the default min-pid (1000), and an excluded one (bash).
       const started = await sh(
         g,
-        `while [ "$(cat /proc/sys/kernel/ns_last_pid)" -lt 1100 ]; do /bin/true; done
+        `if [ "$(cat /proc/sys/kernel/ns_last_pid)" -lt 1100 ]; then echo 1100 > /proc/sys/kernel/ns_last_pid; fi
          for _ in $(seq 1 20); do setsid sleep 3600 </dev/null >/dev/null 2>&1 & echo "$!"; done
          setsid bash -c 'while :; do sleep 1; done' </dev/null >/dev/null 2>&1 & echo "$!"`,
       );

@@ -155,7 +155,7 @@ export function freePort(): Promise<number> {
 }
 
 export type Nic =
-  | { kind: "user" }
+  | { kind: "user"; mac: string }
   | { kind: "socket"; mode: "listen" | "connect"; port: number; mac: string };
 
 export interface VmSpec {
@@ -288,7 +288,7 @@ export async function startVm(spec: VmSpec): Promise<Vm> {
     args.push("-device", `virtio-blk-pci,drive=data${i},serial=${d.serial}`);
   });
   if (spec.nic.kind === "user") {
-    args.push("-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0");
+    args.push("-netdev", "user,id=n0,restrict=on", "-device", `virtio-net-pci,netdev=n0,mac=${spec.nic.mac}`);
   } else {
     args.push(
       "-netdev",

@@ -37,14 +37,16 @@ const LINK = {
   client: { ip: "10.77.0.2", mac: "52:54:00:77:00:02" },
 };
 
-function networkConfig(mac: string, ip: string): string {
+const USER_MAC = "52:54:00:12:34:56";
+
+function networkConfig(mac: string, ip: string, gateway?: string): string {
   return `version: 2
 ethernets:
   link0:
     match:
       macaddress: "${mac}"
     addresses: [${ip}/24]
-`;
+${gateway ? `    gateway4: ${gateway}\n` : ""}`;
 }
 
 /**
@@ -117,7 +119,9 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
         dataDisks: r.serials.map((serial) => ({ serial, sizeGiB: c.dataDiskGiB ?? 2 })),
         memMiB: c.memMiB ?? 1024,
         cpus: 1,
-        nic: { kind: "user" },
+        nic: { kind: "user", mac: USER_MAC },
+        // Like a pod network: an address and a default route (chaos-network needs one).
+        networkConfig: networkConfig(USER_MAC, "10.0.2.15", "10.0.2.2"),
       };
       if (rendered.serviceHost) {
         const side = role === "server" ? LINK.server : LINK.client;
@@ -178,8 +182,8 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
     log(`${c.workload}: passed after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
   } catch (err) {
     const details = await diagnose(vms, units).catch(() => "");
-    (err as Error).message += `\n${details}`;
-    throw err;
+    // A new error: the reporter prints the stack, which holds the original message only.
+    throw new Error(`${(err as Error).message}\n${details}`, { cause: err });
   } finally {
     await Promise.all(vms.map((v) => v.stop()));
     if (!keep) rmSync(dir, { recursive: true, force: true });
