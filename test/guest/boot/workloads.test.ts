@@ -158,10 +158,16 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
     const before: Record<string, Record<string, string>> = {};
     for (const [role, vm] of Object.entries(byRole)) {
       const unit = units[role] as string;
+      // runcmd started it with enable --now: once cloud-init is done it is active or on its
+      // way (activating); inactive or failed is a failure now, not after a timeout.
       before[role] = await until(`${unit} active`, 120 * slow, async () => {
         const s = await unitState(vm, unit);
+        if (s.ActiveState === "inactive" || s.ActiveState === "failed") {
+          return { ...s, gaveUp: "yes" };
+        }
         return s.ActiveState === "active" ? s : undefined;
       });
+      assert.equal(before[role]?.ActiveState, "active", `${unit} is active (${before[role]?.SubState})`);
     }
     const ctx: Ctx = { vm: byRole, unit: units, slow, log: (m) => log(`${c.workload}: ${m}`) };
     await c.check(ctx);
