@@ -22,20 +22,25 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
     const child = spawn(cmd, args, {
       env: options.env ?? process.env,
       cwd: options.cwd,
-      stdio: ["pipe", "pipe", "pipe"],
+      // No input: no stdin pipe, so a child that exits early cannot make the write fail (EPIPE).
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       timeout: options.timeoutMs ?? 60_000,
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => {
+    child.stdout?.on("data", (d) => {
       stdout += d;
     });
-    child.stderr.on("data", (d) => {
+    child.stderr?.on("data", (d) => {
       stderr += d;
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
+    if (child.stdin) {
+      // A child may exit before reading its input; that is its answer, not a test failure.
+      child.stdin.on("error", () => {});
+      child.stdin.end(options.input);
+    }
   });
 }
 
