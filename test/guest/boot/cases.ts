@@ -164,7 +164,7 @@ export const CASES: Case[] = [
   },
   {
     workload: "memory",
-    params: { "memory-percent": "40" },
+    params: { "memory-percent": "60" },
     check: async ({ vm, log }) => {
       const g = vm[""] as Vm;
       // stress-ng --vm unmaps and remaps between bogo ops (no --vm-keep), so RSS dips: the
