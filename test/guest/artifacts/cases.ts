@@ -12,7 +12,7 @@ import { loadConfig } from "../../../src/config/load.ts";
 import type { Secret, VirtualMachine } from "../../../src/manifests/objects.ts";
 import { plan } from "../../../src/plan/plan.ts";
 import { openCatalog } from "../../../src/workloads/catalog/source.ts";
-import { fedora } from "../../../src/workloads/guest.ts";
+import { GUEST_OS_NAMES, guestProfile } from "../../../src/workloads/guest.ts";
 import { checkType } from "../../../src/workloads/params.ts";
 import { BUILTIN_WORKLOADS, createRegistry } from "../../../src/workloads/registry.ts";
 import type { GuestConfig, ParamSpec, Workload } from "../../../src/workloads/types.ts";
@@ -122,12 +122,14 @@ export function render(
   params: Record<string, string>,
   sshFlags: Record<string, unknown> = {},
   labels: { variant: string; sshVariant: string } = { variant: "custom", sshVariant: "custom" },
+  guestOs: (typeof GUEST_OS_NAMES)[number] = "fedora",
 ): RenderedRole[] {
   const { config, registry: full } = loadConfig({
     flags: {
       ...(registry.has(workloadName) ? { workloads: workloadName } : { "from-catalog": workloadName }),
       params: Object.entries(params).map(([k, v]) => `${workloadName}.${k}=${v}`),
       "catalog-dir": CATALOG_DIR,
+      "guest-os": guestOs,
       ...sshFlags,
     },
     env: {},
@@ -137,8 +139,9 @@ export function render(
   if (!workload) throw new Error(`no workload ${workloadName}`);
   const selected = config.workloads.find((w) => w.name === workloadName);
   if (!selected) throw new Error(`${workloadName} not selected`);
-  const built = workload.build({ namespace: config.namespace, params: selected.params, guest: fedora });
-  const p = plan(config, full, { runId: RUN_ID, guest: fedora });
+  const guest = guestProfile(config.guestOs);
+  const built = workload.build({ namespace: config.namespace, params: selected.params, guest });
+  const p = plan(config, full, { runId: RUN_ID, guest });
   const secrets = new Map(
     p.objects.filter((o): o is Secret => o.kind === "Secret").map((s) => [s.metadata?.name, s]),
   );
@@ -150,7 +153,7 @@ export function render(
     const expected = renderCloudConfig(guest, config.ssh);
     if (expected !== userdata) throw new Error(`${workloadName}/${role}: Secret differs from rendering`);
     return {
-      id: `${workloadName}${role ? `/${role}` : ""} [${labels.variant}, ${labels.sshVariant}]`,
+      id: `${workloadName}${role ? `/${role}` : ""} [${labels.variant}, ${labels.sshVariant}${guestOs === "fedora" ? "" : `, ${guestOs}`}]`,
       workload: workloadName,
       ...(role !== undefined ? { role } : {}),
       variant: labels.variant,
@@ -179,6 +182,23 @@ export function allRendered(): RenderedRole[] {
     for (const [sshVariant, flags] of Object.entries(SSH_VARIANTS)) {
       if (sshVariant === "no-ssh") continue;
       out.push(...render(workload.name, {}, flags, { variant: "default", sshVariant }));
+    }
+  }
+  // The other guest profiles change packages, paths and scripts: each built-in workload with
+  // default and highest params (where the differences live), with SSH (the users block).
+  for (const guestOs of GUEST_OS_NAMES.filter((g) => g !== "fedora")) {
+    for (const workload of BUILTIN_WORKLOADS) {
+      const high = paramVariants(workload).high ?? {};
+      out.push(...render(workload.name, {}, {}, { variant: "default", sshVariant: "no-ssh" }, guestOs));
+      out.push(
+        ...render(
+          workload.name,
+          high,
+          SSH_VARIANTS["password+key"],
+          { variant: "high", sshVariant: "password+key" },
+          guestOs,
+        ),
+      );
     }
   }
   cache = out;
