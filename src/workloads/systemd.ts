@@ -1,3 +1,5 @@
+import type { GuestFile } from "./types.ts";
+
 /** Renders systemd unit files from ordered sections, so every unit is built the same way. */
 export type UnitSection = [key: string, value: string | number][];
 
@@ -19,4 +21,29 @@ export const UNIT_DIR = "/etc/systemd/system";
 /** runcmd tail shared by every workload: reload units, then enable and start the workload. */
 export function enableNow(...units: string[]): string[][] {
   return [["systemctl", "daemon-reload"], ...units.map((u) => ["systemctl", "enable", "--now", u])];
+}
+
+/** The unit file of a long-running workload process: Type=simple, restarted forever. */
+export function simpleServiceFile(
+  name: string,
+  options: { description: string; execStart: string; after?: string; wants?: string; restartSec?: number },
+): GuestFile {
+  const unit: UnitSection = [
+    ["Description", options.description],
+    ["After", options.after ?? "network.target"],
+  ];
+  if (options.wants) unit.push(["Wants", options.wants]);
+  return {
+    path: `${UNIT_DIR}/${name}`,
+    permissions: "0644",
+    content: renderUnit({
+      unit,
+      service: [
+        ["Type", "simple"],
+        ["ExecStart", options.execStart],
+        ["Restart", "always"],
+        ["RestartSec", options.restartSec ?? 10],
+      ],
+    }),
+  };
 }

@@ -1,5 +1,5 @@
 import { intRange, matches } from "../params.ts";
-import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
+import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
 const UNIT = "virtwork-cpu.service";
@@ -30,25 +30,10 @@ export const cpu: Workload = {
         guest: {
           packages: [guest.packages.stress],
           files: [
-            {
-              path: `${UNIT_DIR}/${UNIT}`,
-              permissions: "0644",
-              content: renderUnit({
-                unit: [
-                  ["Description", "Virtwork CPU stress workload"],
-                  ["After", "network.target"],
-                ],
-                service: [
-                  ["Type", "simple"],
-                  [
-                    "ExecStart",
-                    `${guest.stressPath} --cpu 0 --cpu-load ${params["cpu-load-percent"]} --cpu-method ${params["cpu-method"]} --timeout 0`,
-                  ],
-                  ["Restart", "always"],
-                  ["RestartSec", 10],
-                ],
-              }),
-            },
+            simpleServiceFile(UNIT, {
+              description: "Virtwork CPU stress workload",
+              execStart: `${guest.stressPath} --cpu 0 --cpu-load ${params["cpu-load-percent"]} --cpu-method ${params["cpu-method"]} --timeout 0`,
+            }),
           ],
           runcmd: enableNow(UNIT),
         },

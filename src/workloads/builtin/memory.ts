@@ -1,5 +1,5 @@
 import { intRange, matches } from "../params.ts";
-import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
+import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
 const UNIT = "virtwork-memory.service";
@@ -37,25 +37,10 @@ export const memory: Workload = {
         guest: {
           packages: [guest.packages.stress],
           files: [
-            {
-              path: `${UNIT_DIR}/${UNIT}`,
-              permissions: "0644",
-              content: renderUnit({
-                unit: [
-                  ["Description", "Virtwork memory stress workload"],
-                  ["After", "network.target"],
-                ],
-                service: [
-                  ["Type", "simple"],
-                  [
-                    "ExecStart",
-                    `${guest.stressPath} --vm ${params["vm-stressors"]} --vm-bytes ${params["memory-percent"]}% --vm-method ${params["vm-method"]} --timeout 0`,
-                  ],
-                  ["Restart", "always"],
-                  ["RestartSec", 10],
-                ],
-              }),
-            },
+            simpleServiceFile(UNIT, {
+              description: "Virtwork memory stress workload",
+              execStart: `${guest.stressPath} --vm ${params["vm-stressors"]} --vm-bytes ${params["memory-percent"]}% --vm-method ${params["vm-method"]} --timeout 0`,
+            }),
           ],
           runcmd: enableNow(UNIT),
         },

@@ -1,5 +1,5 @@
 import { intRange } from "../params.ts";
-import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
+import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
 const UNIT = "virtwork-network.service";
@@ -26,23 +26,13 @@ export const network: Workload = {
     },
   ],
   build: ({ params, guest, namespace }) => {
-    const unit = (description: string, execStart: string) => ({
-      path: `${UNIT_DIR}/${UNIT}`,
-      permissions: "0644" as const,
-      content: renderUnit({
-        unit: [
-          ["Description", description],
-          ["After", "network-online.target"],
-          ["Wants", "network-online.target"],
-        ],
-        service: [
-          ["Type", "simple"],
-          ["ExecStart", execStart],
-          ["Restart", "always"],
-          ["RestartSec", 10],
-        ],
-      }),
-    });
+    const unit = (description: string, execStart: string) =>
+      simpleServiceFile(UNIT, {
+        description,
+        execStart,
+        after: "network-online.target",
+        wants: "network-online.target",
+      });
     const server = `${IPERF3_SERVICE}.${namespace}.svc.cluster.local`;
     return {
       roles: [

@@ -1,5 +1,5 @@
 import { intRange } from "../params.ts";
-import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
+import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
 const UNIT = "virtwork-tps.service";
@@ -138,23 +138,14 @@ export const tps: Workload = {
     const bytes = fileSizeBytes(params["file-size"] ?? "");
     const netperf = guest.packages.netperf;
     const server = `${TPS_SERVICE}.${namespace}.svc.cluster.local`;
-    const unit = (description: string, execStart: string, restartSec: number) => ({
-      path: `${UNIT_DIR}/${UNIT}`,
-      permissions: "0644" as const,
-      content: renderUnit({
-        unit: [
-          ["Description", description],
-          ["After", "network-online.target"],
-          ["Wants", "network-online.target"],
-        ],
-        service: [
-          ["Type", "simple"],
-          ["ExecStart", execStart],
-          ["Restart", "always"],
-          ["RestartSec", restartSec],
-        ],
-      }),
-    });
+    const unit = (description: string, execStart: string, restartSec: number) =>
+      simpleServiceFile(UNIT, {
+        description,
+        execStart,
+        after: "network-online.target",
+        wants: "network-online.target",
+        restartSec,
+      });
     return {
       roles: [
         {
