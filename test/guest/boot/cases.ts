@@ -177,14 +177,17 @@ export const CASES: Case[] = [
         const [total, ...rss] = out.split("\n").map(Number);
         return Math.max(...rss) / (total ?? 1);
       };
-      const first = await until("stress-ng to hold memory", 90, async () => {
+      // Idle, stress-ng holds nothing; a quarter of RAM is an unmistakable signal even when
+      // an emulated CPU touches pages slowly.
+      const holding = async () => {
         const h = await held();
-        return h > 0.3 ? h : undefined;
-      });
+        return h > 0.25 ? h : undefined;
+      };
+      const first = await until("stress-ng to hold memory", 90, holding);
       await sleep(10_000);
-      const second = await held();
+      const second = await until("stress-ng to still hold memory", 60, holding);
       log(`stress-ng holds ${(first * 100).toFixed(0)}% then ${(second * 100).toFixed(0)}% of RAM`);
-      assert.ok(second > 0.3, `memory still held: ${(second * 100).toFixed(0)}%`);
+      assert.ok(second > 0.25, `memory still held: ${(second * 100).toFixed(0)}%`);
     },
   },
   {
