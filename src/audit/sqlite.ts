@@ -88,6 +88,22 @@ class SqliteDriver implements SqlDriver {
   }
 }
 
+/** Runs `fn` again while SQLite answers "database is locked", for up to the busy timeout. */
+function retryWhileBusy(fn: () => void): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+    try {
+      fn();
+      return;
+    } catch (err) {
+      const busy = (err as { errcode?: number }).errcode === 5 || /database is locked/.test(String(err));
+      if (!busy || Date.now() > deadline) throw err;
+      Atomics.wait(pause, 0, 0, delay + Math.random() * delay);
+    }
+  }
+}
+
 /**
  * Opens (creating it and its directory when missing) the SQLite audit database: WAL so
  * readers never block the writer, a busy timeout so concurrent virtwork processes queue
@@ -99,7 +115,9 @@ export function openSqlite(path: string): SqlDriver {
   const db = new DatabaseSync(path);
   try {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.exec("PRAGMA journal_mode = WAL");
+    // Switching a new file to WAL needs an exclusive lock, and SQLite may answer BUSY at once
+    // (no busy handler, to avoid a deadlock) while another process is creating the same file.
+    retryWhileBusy(() => db.exec("PRAGMA journal_mode = WAL"));
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
   } catch (err) {
