@@ -69,6 +69,15 @@ function describeCall(call: CallInfo): string {
   return `${call.verb} ${target}${where}`.trim();
 }
 
+/** What to check when the API server does not serve `resource`. */
+export function missingResourceHint(resource: Resource | undefined): string {
+  if (resource?.group === "cdi.kubevirt.io") {
+    return "is the Containerized Data Importer (CDI) installed? OpenShift Virtualization includes it";
+  }
+  if (resource?.group === "kubevirt.io") return "is OpenShift Virtualization (KubeVirt) installed?";
+  return "check the cluster version";
+}
+
 interface Status {
   reason?: string;
   message?: string;
@@ -98,7 +107,7 @@ export function kubeErrorFrom(status: number, body: string, call: CallInfo, retr
       break;
     case status === 404 && call.resource !== undefined && reason !== "NotFound" && call.name === undefined:
     case status === 404 && /the server could not find the requested resource/.test(serverMessage):
-      message = `${action}: the API server does not serve ${call.resource ? qualifiedName(call.resource) : "this resource"}; ${call.resource?.group === "cdi.kubevirt.io" ? "is the Containerized Data Importer (CDI) installed?" : call.resource?.group === "kubevirt.io" ? "is OpenShift Virtualization (KubeVirt) installed?" : "check the cluster version"}`;
+      message = `${action}: the API server does not serve ${call.resource ? qualifiedName(call.resource) : "this resource"}; ${missingResourceHint(call.resource)}`;
       break;
     case status === 422 || reason === "Invalid" || reason === "BadRequest": {
       const causes = (parsed.details?.causes ?? [])

@@ -1,4 +1,4 @@
-import { KubeError } from "../kube/errors.ts";
+import { KubeError, missingResourceHint } from "../kube/errors.ts";
 import { RESOURCES } from "../kube/resources.ts";
 import type { KubeObject } from "../manifests/objects.ts";
 import type { Plan } from "../plan/plan.ts";
@@ -35,12 +35,8 @@ export async function preflight(ctx: OpsContext, plan: Plan): Promise<void> {
   if (plan.vms.some((v) => v.dataVolumes.length)) needs.push(RESOURCES.datavolumes);
   for (const resource of needs) {
     if (!(await ctx.api.serves(resource))) {
-      const product =
-        resource.group === "cdi.kubevirt.io"
-          ? "is the Containerized Data Importer (CDI) installed? OpenShift Virtualization includes it"
-          : "is OpenShift Virtualization (KubeVirt) installed?";
       throw new KubeError(
-        `the cluster does not serve ${resource.plural}.${resource.group}/${resource.version}: ${product}`,
+        `the cluster does not serve ${resource.plural}.${resource.group}/${resource.version}: ${missingResourceHint(resource)}`,
         404,
         "NotFound",
         { verb: "discover", resource },
