@@ -1,3 +1,4 @@
+import { UsageError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { type Auditor, NoopAuditor } from "./auditor.ts";
 import { isPostgresUrl, openPostgres, redactUrl } from "./postgres.ts";
@@ -72,4 +73,27 @@ export function guardAuditor(auditor: Auditor, logger: Logger): Auditor {
     getRun: (runId) => auditor.getRun(runId),
     close: () => auditor.close(),
   };
+}
+
+/**
+ * The auditor of a run or cleanup: opened, guarded, and explained when it cannot be opened,
+ * which stops the command before any API call.
+ */
+export async function openRunAuditor(
+  config: { audit: boolean; auditDb?: string },
+  env: Record<string, string | undefined>,
+  logger: Logger,
+): Promise<Auditor> {
+  try {
+    const opened = await openAuditor({
+      enabled: config.audit,
+      ...(config.auditDb ? { target: config.auditDb } : {}),
+      env,
+    });
+    return guardAuditor(opened, logger);
+  } catch (err) {
+    throw new UsageError(
+      `--audit-db: cannot open the audit database: ${(err as Error).message} (fix the path or URL, or pass --no-audit)`,
+    );
+  }
 }

@@ -137,22 +137,24 @@ async function foreignObjects(api: KubeApi, namespace: string): Promise<string[]
   return found;
 }
 
-/**
- * Deletes what the preview found, by label (collection deletes where the API has them),
- * tolerating per-object errors; optionally waits until it is gone and deletes the namespace
- * when virtwork created it and nothing else lives there.
- */
-export async function executeCleanup(
-  ctx: OpsContext,
-  preview: CleanupPreview,
-  options: { runId?: string; wait: boolean; deleteNamespace: boolean; timeoutSeconds: number },
-): Promise<CleanupResult> {
-  const { api } = ctx;
-  const result: CleanupResult = {
+export function emptyCleanupResult(): CleanupResult {
+  return {
     deleted: { vms: 0, dataVolumes: 0, pvcs: 0, services: 0, secrets: 0 },
     errors: [],
     namespaceDeleted: false,
   };
+}
+
+/**
+ * Deletes what the preview found, by label (collection deletes where the API has them),
+ * tolerating per-object errors: each one is kept in `result.errors`.
+ */
+export async function deleteObjects(
+  ctx: OpsContext,
+  preview: CleanupPreview,
+  result: CleanupResult,
+): Promise<void> {
+  const { api } = ctx;
   for (const { key, resource, collection } of KINDS) {
     const names = preview.objects[key];
     if (!names.length) continue;
@@ -180,36 +182,42 @@ export async function executeCleanup(
     });
     ctx.progress(`deleted ${result.deleted[key]} ${resource.plural}`);
   }
+}
 
-  if (options.wait || options.deleteNamespace) {
-    await waitUntilGone(ctx, preview, options.timeoutSeconds);
-  }
-
-  if (options.deleteNamespace) {
-    if (!preview.namespaceState.exists) {
-      result.namespaceKept = "it does not exist";
-    } else if (!preview.namespaceState.createdByVirtwork) {
-      result.namespaceKept = "virtwork did not create it";
-    } else if (options.runId && (await previewCleanup(api, preview.namespace)).total > 0) {
-      result.namespaceKept = "objects of other virtwork runs remain";
+/**
+ * Deletes the namespace only when virtwork created it and nothing else lives there (no other
+ * run's objects when one run was cleaned up); else says in `result.namespaceKept` why not.
+ */
+export async function deleteNamespaceIfOurs(
+  ctx: OpsContext,
+  preview: CleanupPreview,
+  result: CleanupResult,
+  options: { runId?: string; wait: boolean; timeoutSeconds: number },
+): Promise<void> {
+  const { api } = ctx;
+  if (!preview.namespaceState.exists) {
+    result.namespaceKept = "it does not exist";
+  } else if (!preview.namespaceState.createdByVirtwork) {
+    result.namespaceKept = "virtwork did not create it";
+  } else if (options.runId && (await previewCleanup(api, preview.namespace)).total > 0) {
+    result.namespaceKept = "objects of other virtwork runs remain";
+  } else {
+    const foreign = await foreignObjects(api, preview.namespace);
+    if (foreign.length) {
+      result.namespaceKept = `it holds objects virtwork did not create (${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? ", …" : ""})`;
     } else {
-      const foreign = await foreignObjects(api, preview.namespace);
-      if (foreign.length) {
-        result.namespaceKept = `it holds objects virtwork did not create (${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? ", …" : ""})`;
-      } else {
-        try {
-          result.namespaceDeleted = (await api.delete(RESOURCES.namespaces, preview.namespace)) === "deleted";
-          if (options.wait) await waitForNamespaceGone(ctx, preview.namespace, options.timeoutSeconds);
-        } catch (err) {
-          result.errors.push((err as Error).message);
-        }
+      try {
+        result.namespaceDeleted = (await api.delete(RESOURCES.namespaces, preview.namespace)) === "deleted";
+        if (options.wait) await waitForNamespaceGone(ctx, preview.namespace, options.timeoutSeconds);
+      } catch (err) {
+        result.errors.push((err as Error).message);
       }
     }
   }
-  return result;
 }
 
-async function waitUntilGone(
+/** Waits until the deleted objects are gone (a finalizer may keep them a while). */
+export async function waitUntilGone(
   ctx: OpsContext,
   preview: CleanupPreview,
   timeoutSeconds: number,

@@ -1,25 +1,35 @@
+import type { OpsEvent } from "../audit/events.ts";
 import type { KubeApi } from "../kube/api.ts";
 import type { Logger } from "../log/logger.ts";
 
-/** Something that happened during a run or cleanup; the audit trail records these. */
-export type OpsEvent =
-  | { type: "namespace_ensured"; namespace: string; created: boolean }
-  | { type: "object_created"; kind: string; name: string }
-  | { type: "object_skipped"; kind: string; name: string; reason: string }
-  | {
-      type: "retry";
-      verb: string;
-      resource: string;
-      name?: string;
-      attempt: number;
-      delayMs: number;
-      error: string;
-    }
-  | { type: "vm_phase"; name: string; phase: string; at: string }
-  | { type: "vm_running"; name: string; at: string; node?: string; ip?: string }
-  | { type: "vm_failed"; name: string; reason: string }
-  | { type: "interrupted"; stage: string }
-  | { type: "objects_deleted"; kind: string; count: number; runIds: string[] };
+/**
+ * Where an operation says how far it is: each step's start and end (with what it counted),
+ * and progress lines within a step. The CLI renders it on stderr.
+ */
+export interface StatusReporter {
+  stepStarted(step: string): void;
+  stepEnded(step: string, end: StepEnd): void;
+  /** Progress within the running step, e.g. "created 3/18 objects". */
+  progress(line: string): void;
+  /** The operation is over: clear whatever is live on the terminal. */
+  done(): void;
+}
+
+export interface StepEnd {
+  ok: boolean;
+  ms: number;
+  /** What the step counted, e.g. { created: 8, existing: 0 }. */
+  counts?: Record<string, number>;
+  error?: string;
+}
+
+/** A reporter that shows nothing (tests, and callers without a terminal face). */
+export const silentStatus: StatusReporter = {
+  stepStarted: () => {},
+  stepEnded: () => {},
+  progress: () => {},
+  done: () => {},
+};
 
 /** Shared by every step of an operation (kind's action context, in spirit). */
 export interface OpsContext {
@@ -27,8 +37,41 @@ export interface OpsContext {
   logger: Logger;
   /** Aborted on SIGINT/SIGTERM: steps stop starting new work. */
   signal: AbortSignal;
+  /** Reports an event to the verbose log and the audit observer. */
   emit: (event: OpsEvent) => void;
+  /** Progress within the running step (the status reporter's live line). */
   progress: (line: string) => void;
+  status: StatusReporter;
+}
+
+/** One named step of an operation over its state; returns what it counted. */
+export interface Step<S> {
+  name: string;
+  /** The step runs only when this holds (e.g. "wait" without --no-wait). */
+  when?: (state: S) => boolean;
+  run: (ctx: OpsContext, state: S) => Promise<Record<string, number> | undefined>;
+}
+
+/** Runs the steps in order, reporting each start and end; stops before a step once aborted. */
+export async function runSteps<S>(ctx: OpsContext, steps: readonly Step<S>[], state: S): Promise<void> {
+  for (const step of steps) {
+    if (step.when && !step.when(state)) continue;
+    if (ctx.signal.aborted) throw new Interrupted(step.name);
+    ctx.status.stepStarted(step.name);
+    ctx.logger.debug("step started", { step: step.name });
+    const started = Date.now();
+    try {
+      const counts = await step.run(ctx, state);
+      const ms = Date.now() - started;
+      ctx.status.stepEnded(step.name, { ok: true, ms, ...(counts ? { counts } : {}) });
+      ctx.logger.debug("step ended", { step: step.name, ms, ...counts });
+    } catch (err) {
+      const ms = Date.now() - started;
+      ctx.status.stepEnded(step.name, { ok: false, ms, error: (err as Error).message });
+      ctx.logger.debug("step failed", { step: step.name, ms, error: (err as Error).message });
+      throw err;
+    }
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; stops starting new ones on abort or error. */

@@ -1,7 +1,13 @@
+import { describeRun } from "../audit/describe.ts";
+import type { Config } from "../config/load.ts";
+import type { Logger } from "../log/logger.ts";
 import type { Plan } from "../plan/plan.ts";
-import { ApplyInterrupted, type ApplyResult, applyPlan, preflight } from "./apply.ts";
-import { Interrupted, type OpsContext } from "./context.ts";
-import { type VmStatus, waitForVms } from "./wait.ts";
+import { prepareRun } from "../plan/prepare.ts";
+import { type ApplyResult, createObjects, emptyApplyResult, ensureNamespace, preflight } from "./apply.ts";
+import { Interrupted, type OpsContext, runSteps, type StatusReporter, type Step } from "./context.ts";
+import { withOperation } from "./operation.ts";
+import { type DeploySummary, deploySummary, plannedStatuses, timeoutMessage } from "./summary.ts";
+import { type WaitResult, waitForVms } from "./wait.ts";
 
 export interface DeployOptions {
   dryRun: "none" | "server";
@@ -10,114 +16,180 @@ export interface DeployOptions {
   vmConcurrency: number;
 }
 
-export interface DeploySummary {
-  runId: string;
-  namespace: string;
-  outcome: "ready" | "created" | "checked" | "failed" | "timeout" | "interrupted";
-  /** One line for failed, timed-out and interrupted runs. */
-  message?: string;
-  namespaceCreated: boolean;
-  created: Record<string, number>;
-  existing: Record<string, number>;
-  workloads: { name: string; vms: number; ready: number; failed: number }[];
-  vms: VmStatus[];
-  timings: { createdToRunningP50Ms?: number; createdToRunningP95Ms?: number };
-  /** Objects that exist (created or found), for an interrupted run's report. */
-  objects: { kind: string; name: string }[];
+interface DeployState {
+  plan: Plan;
+  options: DeployOptions;
+  applied: ApplyResult;
+  waited?: WaitResult;
 }
 
-function percentile(sorted: number[], p: number): number | undefined {
-  if (!sorted.length) return undefined;
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)];
-}
-
-/** Preflight, apply, wait: the steps of `virtwork run` against a cluster. */
-export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions): Promise<DeploySummary> {
-  await preflight(ctx, plan);
-  let applied: ApplyResult | undefined;
-  const summary = (outcome: DeploySummary["outcome"], vms: VmStatus[], message?: string): DeploySummary => {
-    const durations = vms
-      .filter((v) => v.createdAt && v.runningAt)
-      .map((v) => Math.max(0, (v.runningAt as Date).getTime() - (v.createdAt as Date).getTime()))
-      .sort((a, b) => a - b);
-    const timings: DeploySummary["timings"] = {};
-    const p50 = percentile(durations, 50);
-    const p95 = percentile(durations, 95);
-    if (p50 !== undefined) timings.createdToRunningP50Ms = p50;
-    if (p95 !== undefined) timings.createdToRunningP95Ms = p95;
+/** One create step: the plan's objects of `kind`; counts what it created and found. */
+function createStep(kind: "Service" | "Secret" | "VirtualMachine", limit: (o: DeployOptions) => number) {
+  return async (ctx: OpsContext, s: DeployState) => {
+    const [created, existing] = [s.applied.created[kind] ?? 0, s.applied.existing[kind] ?? 0];
+    await createObjects(ctx, s.plan, s.applied, kind, {
+      limit: limit(s.options),
+      dryRun: s.options.dryRun === "server",
+    });
     return {
-      runId: plan.runId,
-      namespace: plan.namespace,
-      outcome,
-      ...(message ? { message } : {}),
-      namespaceCreated: applied?.namespaceCreated ?? false,
-      created: applied?.created ?? {},
-      existing: applied?.existing ?? {},
-      workloads: plan.workloads.map((w) => ({
-        name: w.name,
-        vms: w.vms,
-        ready: vms.filter((v) => v.workload === w.name && v.phase === "Running").length,
-        failed: vms.filter((v) => v.workload === w.name && (v.phase === "Failed" || v.reason !== undefined))
-          .length,
-      })),
-      vms,
-      timings,
-      objects: applied?.objects ?? [],
+      created: (s.applied.created[kind] ?? 0) - created,
+      existing: (s.applied.existing[kind] ?? 0) - existing,
     };
   };
-  const plannedStatuses = (): VmStatus[] =>
-    plan.vms.map((v) => ({
-      name: v.name,
-      workload: v.workload,
-      ...(v.role ? { role: v.role } : {}),
-      phase: applied?.vmCreatedAt.has(v.name) ? "Created" : "NotCreated",
-      ...(applied?.vmCreatedAt.get(v.name) ? { createdAt: applied.vmCreatedAt.get(v.name) as Date } : {}),
-    }));
+}
 
+/** The steps of `virtwork run` against a cluster, in order. */
+export const DEPLOY_STEPS: readonly Step<DeployState>[] = [
+  { name: "preflight", run: async (ctx, s) => void (await preflight(ctx, s.plan)) },
+  {
+    name: "namespace",
+    run: async (ctx, s) => {
+      await ensureNamespace(ctx, s.plan, s.applied, s.options.dryRun === "server");
+      return { created: s.applied.namespaceCreated ? 1 : 0 };
+    },
+  },
+  { name: "services", run: createStep("Service", () => 5) },
+  { name: "secrets", run: createStep("Secret", (o) => Math.max(10, o.vmConcurrency)) },
+  { name: "virtual machines", run: createStep("VirtualMachine", (o) => o.vmConcurrency) },
+  {
+    name: "wait",
+    when: (s) => s.options.wait && s.options.dryRun === "none",
+    run: async (ctx, s) => {
+      ctx.logger.info("waiting for VMs to be running", {
+        vms: s.plan.vms.length,
+        timeout_seconds: s.options.timeoutSeconds,
+      });
+      s.waited = await waitForVms(ctx, s.plan, {
+        timeoutSeconds: s.options.timeoutSeconds,
+        createdAt: s.applied.vmCreatedAt,
+      });
+      return { running: s.waited.vms.filter((v) => v.phase === "Running").length };
+    },
+  },
+];
+
+/** Runs the deploy steps over one context and sums up how the run ended. */
+export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions): Promise<DeploySummary> {
+  const state: DeployState = { plan, options, applied: emptyApplyResult() };
   try {
-    applied = await applyPlan(ctx, plan, { dryRun: options.dryRun, vmConcurrency: options.vmConcurrency });
+    await runSteps(ctx, DEPLOY_STEPS, state);
   } catch (err) {
-    if (err instanceof ApplyInterrupted) applied = err.result;
-    if (err instanceof Interrupted || ctx.signal.aborted) {
+    if (state.waited === undefined && (err instanceof Interrupted || ctx.signal.aborted)) {
       ctx.emit({ type: "interrupted", stage: "apply" });
-      return summary("interrupted", plannedStatuses(), "interrupted while creating objects");
+      return deploySummary(
+        plan,
+        state.applied,
+        "interrupted",
+        plannedStatuses(plan, state.applied),
+        "interrupted while creating objects",
+      );
     }
     throw err;
   }
-  if (options.dryRun === "server") return summary("checked", plannedStatuses());
-  if (!options.wait) return summary("created", plannedStatuses());
-
-  ctx.logger.info("waiting for VMs to be running", {
-    vms: plan.vms.length,
-    timeout_seconds: options.timeoutSeconds,
-  });
-  const waited = await waitForVms(ctx, plan, {
-    timeoutSeconds: options.timeoutSeconds,
-    createdAt: applied.vmCreatedAt,
-  });
+  const { waited, applied } = state;
+  if (options.dryRun === "server")
+    return deploySummary(plan, applied, "checked", plannedStatuses(plan, applied));
+  if (!waited) return deploySummary(plan, applied, "created", plannedStatuses(plan, applied));
   switch (waited.outcome) {
     case "ready":
-      return summary("ready", waited.vms);
+      return deploySummary(plan, applied, "ready", waited.vms);
     case "failed":
-      return summary("failed", waited.vms, waited.failure);
+      return deploySummary(plan, applied, "failed", waited.vms, waited.failure);
     case "interrupted":
       ctx.emit({ type: "interrupted", stage: "wait" });
-      return summary("interrupted", waited.vms, "interrupted while waiting for the VMs");
-    default: {
-      const pending = waited.vms.filter((v) => v.phase !== "Running");
-      const detail = pending
-        .slice(0, 10)
-        .map(
-          (v) =>
-            `${v.name} (${v.phase}${v.reason ? `: ${v.reason}` : v.conditions ? `: ${v.conditions}` : ""})`,
-        )
-        .join("; ");
-      return summary(
+      return deploySummary(plan, applied, "interrupted", waited.vms, "interrupted while waiting for the VMs");
+    default:
+      return deploySummary(
+        plan,
+        applied,
         "timeout",
         waited.vms,
-        `timed out after ${options.timeoutSeconds}s: ${pending.length} of ${waited.vms.length} VMs are not running: ${detail}${pending.length > 10 ? "; …" : ""}`,
+        timeoutMessage(options.timeoutSeconds, waited.vms),
+      );
+  }
+}
+
+export interface RunInput {
+  /** Only the flags given on the command line, keyed by long name. */
+  flags: Record<string, unknown>;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  status: StatusReporter;
+}
+
+export type RunReport =
+  | { outcome: "planned"; config: Config; plan: Plan }
+  | {
+      outcome: DeploySummary["outcome"];
+      message?: string;
+      config: Config;
+      plan: Plan;
+      summary: DeploySummary;
+    };
+
+/**
+ * `virtwork run`: configuration → plan, then either the plan to print (--dry-run=client) or
+ * the deploy steps against the cluster, recorded in the audit trail.
+ */
+export async function runWorkloads(input: RunInput): Promise<RunReport> {
+  const { flags, logger } = input;
+  const dryRunClient = (flags["dry-run"] ?? "") === true || flags["dry-run"] === "client";
+  const { config, plan } = prepareRun({
+    flags,
+    env: input.env,
+    logger,
+    purpose: dryRunClient ? "print" : "apply",
+  });
+  if (config.dryRun === "client") {
+    if (config.ssh?.password && !config.showSecrets) {
+      logger.warn("SSH password redacted in the printed Secrets; add --show-secrets to print it");
+    }
+    logger.info("dry run: printing the plan, nothing is sent to a cluster", {
+      run_id: plan.runId,
+      namespace: plan.namespace,
+      vms: plan.vms.length,
+      workloads: plan.workloads.map((w) => w.name),
+    });
+    return { outcome: "planned", config, plan };
+  }
+  const server = config.dryRun === "server";
+  const operation = {
+    config,
+    env: input.env,
+    logger,
+    status: input.status,
+    auditId: plan.runId,
+    audit: true,
+    recordEvents: true,
+    describe: (clusterContext: string) =>
+      describeRun(config, { runId: plan.runId, command: server ? "dry-run" : "run", plan, clusterContext }),
+  };
+  return withOperation(operation, async (ctx, auditor, contextName) => {
+    logger.info(server ? "server dry run: the cluster checks every object" : "deploying", {
+      run_id: plan.runId,
+      namespace: plan.namespace,
+      context: contextName,
+      vms: plan.vms.length,
+    });
+    const summary = await deploy(ctx, plan, {
+      dryRun: server ? "server" : "none",
+      wait: config.wait,
+      timeoutSeconds: config.timeoutSeconds,
+      vmConcurrency: config.vmConcurrency,
+    });
+    for (const w of summary.workloads) {
+      void auditor.updateWorkload(
+        plan.runId,
+        w.name,
+        w.failed > 0 ? "failed" : w.ready === w.vms ? "ready" : "created",
       );
     }
-  }
+    return {
+      outcome: summary.outcome,
+      ...(summary.message ? { message: summary.message } : {}),
+      config,
+      plan,
+      summary,
+    };
+  });
 }

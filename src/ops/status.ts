@@ -1,6 +1,10 @@
+import { loadConfig } from "../config/load.ts";
 import type { KubeApi, KubeResource } from "../kube/api.ts";
 import { RESOURCES } from "../kube/resources.ts";
+import { openSession } from "../kube/session.ts";
+import type { Logger } from "../log/logger.ts";
 import { LABEL_COMPONENT, LABEL_ROLE, LABEL_RUN_ID, managedSelector } from "../manifests/labels.ts";
+import { createRegistry } from "../workloads/registry.ts";
 
 export interface VmRow {
   runId: string;
@@ -41,4 +45,23 @@ export async function listStatus(api: KubeApi, namespace: string, runId?: string
       };
     })
     .sort((a, b) => a.runId.localeCompare(b.runId) || a.name.localeCompare(b.name));
+}
+
+/** `virtwork status`: the settings, one session, the VM rows. */
+export async function vmStatus(input: {
+  flags: Record<string, unknown>;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+  runId?: string;
+}): Promise<{ namespace: string; rows: VmRow[] }> {
+  const { config } = loadConfig({ flags: input.flags, env: input.env, registry: createRegistry() });
+  const session = await openSession(config, input.env, input.logger);
+  try {
+    return {
+      namespace: config.namespace,
+      rows: await listStatus(session.api, config.namespace, input.runId),
+    };
+  } finally {
+    session.close();
+  }
 }

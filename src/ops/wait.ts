@@ -2,6 +2,7 @@ import { RESOURCES } from "../kube/resources.ts";
 import { managedSelector } from "../manifests/labels.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { OpsContext } from "./context.ts";
+import type { Outcome } from "./outcome.ts";
 
 interface Condition {
   type?: string;
@@ -44,7 +45,7 @@ export interface VmStatus {
 
 export interface WaitResult {
   vms: VmStatus[];
-  outcome: "ready" | "failed" | "timeout" | "interrupted";
+  outcome: Extract<Outcome, "ready" | "failed" | "timeout" | "interrupted">;
   /** For "failed": what failed, in one line. */
   failure?: string;
 }

@@ -37,10 +37,8 @@ const cleanupKinds = [
   ...cleanupSource.matchAll(/\{ key: "\w+", resource: RESOURCES\.(\w+), collection: (true|false) \}/g),
 ].map((m) => ({ resource: m[1] as ResourceName, collection: m[2] === "true" }));
 const foreignChecks = resourcesNamed(functionBody(cleanupSource, "foreignObjects"));
-const applySource = read("src/ops/apply.ts");
-const appliedKinds = [...functionBody(applySource, "applyPlan").matchAll(/await step\("(\w+)"/g)].map(
-  (m) => m[1] as string,
-);
+// The create steps of `virtwork run`, in src/ops/run.ts's step list.
+const appliedKinds = [...read("src/ops/run.ts").matchAll(/createStep\("(\w+)"/g)].map((m) => m[1] as string);
 const appliedResources = appliedKinds.map(
   (kind) =>
     (Object.keys(RESOURCES) as ResourceName[]).find(

@@ -1,8 +1,5 @@
 import { type Command, Option } from "commander";
-import { loadConfig } from "../../config/load.ts";
-import { listStatus } from "../../ops/status.ts";
-import { createRegistry } from "../../workloads/registry.ts";
-import { openCluster } from "../cluster.ts";
+import { vmStatus } from "../../ops/status.ts";
 import { type CliContext, commandSetup } from "../context.ts";
 import { toTable } from "../output.ts";
 
@@ -25,38 +22,37 @@ export function statusCommand(program: Command, ctx: CliContext): Command {
     .addHelpText("after", "\nExamples:\n  virtwork status\n  virtwork status -n perf --run-id 3f2a… -o json")
     .action(async (opts: { runId?: string; output: string }, command: Command) => {
       const { flags, logger } = commandSetup(command, ctx);
-      const { config } = loadConfig({ flags, env: ctx.env, registry: createRegistry() });
-      const session = await openCluster(config, ctx, logger);
-      try {
-        const rows = await listStatus(session.api, config.namespace, opts.runId);
-        if (opts.output === "json") {
-          ctx.stdout(`${JSON.stringify(rows, null, 2)}\n`);
-          return;
-        }
-        if (!rows.length) {
-          ctx.stdout(
-            `No virtwork VMs in namespace ${config.namespace}${opts.runId ? ` for run ${opts.runId}` : ""}.\n`,
-          );
-          return;
-        }
-        const now = new Date();
-        ctx.stdout(
-          toTable(
-            ["RUN-ID", "NAME", "WORKLOAD", "ROLE", "PHASE", "NODE", "IP", "AGE"],
-            rows.map((r) => [
-              r.runId,
-              r.name,
-              r.workload,
-              r.role || "-",
-              r.phase,
-              r.node || "-",
-              r.ip || "-",
-              age(r.createdAt, now),
-            ]),
-          ),
-        );
-      } finally {
-        session.close();
+      const { namespace, rows } = await vmStatus({
+        flags,
+        env: ctx.env,
+        logger,
+        ...(opts.runId ? { runId: opts.runId } : {}),
+      });
+      if (opts.output === "json") {
+        ctx.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
       }
+      if (!rows.length) {
+        ctx.stdout(
+          `No virtwork VMs in namespace ${namespace}${opts.runId ? ` for run ${opts.runId}` : ""}.\n`,
+        );
+        return;
+      }
+      const now = new Date();
+      ctx.stdout(
+        toTable(
+          ["RUN-ID", "NAME", "WORKLOAD", "ROLE", "PHASE", "NODE", "IP", "AGE"],
+          rows.map((r) => [
+            r.runId,
+            r.name,
+            r.workload,
+            r.role || "-",
+            r.phase,
+            r.node || "-",
+            r.ip || "-",
+            age(r.createdAt, now),
+          ]),
+        ),
+      );
     });
 }

@@ -1,28 +1,5 @@
-import type { Auditor } from "../audit/auditor.ts";
-import { guardAuditor, openAuditor } from "../audit/open.ts";
-import { UsageError } from "../errors.ts";
-import type { Logger } from "../log/logger.ts";
-import type { OpsEvent } from "../ops/context.ts";
-
-/** Opens the configured audit database; one that cannot be opened stops the command before any API call. */
-export async function openAudit(
-  config: { audit: boolean; auditDb?: string },
-  env: Record<string, string | undefined>,
-  logger: Logger,
-): Promise<Auditor> {
-  try {
-    const opened = await openAuditor({
-      enabled: config.audit,
-      ...(config.auditDb ? { target: config.auditDb } : {}),
-      env,
-    });
-    return guardAuditor(opened, logger);
-  } catch (err) {
-    throw new UsageError(
-      `--audit-db: cannot open the audit database: ${(err as Error).message} (fix the path or URL, or pass --no-audit)`,
-    );
-  }
-}
+import type { Auditor } from "./auditor.ts";
+import type { OpsEvent } from "./events.ts";
 
 /** Records what the operation steps report; writes are queued in order and never fail the run. */
 export function auditObserver(auditor: Auditor, runId: string, namespace: string): (event: OpsEvent) => void {

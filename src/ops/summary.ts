@@ -1,0 +1,87 @@
+import type { Plan } from "../plan/plan.ts";
+import type { ApplyResult } from "./apply.ts";
+import type { Outcome } from "./outcome.ts";
+import type { VmStatus } from "./wait.ts";
+
+/** What `virtwork run` reports when it is done with a cluster. */
+export interface DeploySummary {
+  runId: string;
+  namespace: string;
+  outcome: Extract<Outcome, "ready" | "created" | "checked" | "failed" | "timeout" | "interrupted">;
+  /** One line for failed, timed-out and interrupted runs. */
+  message?: string;
+  namespaceCreated: boolean;
+  created: Record<string, number>;
+  existing: Record<string, number>;
+  workloads: { name: string; vms: number; ready: number; failed: number }[];
+  vms: VmStatus[];
+  timings: { createdToRunningP50Ms?: number; createdToRunningP95Ms?: number };
+  /** Objects that exist (created or found), for an interrupted run's report. */
+  objects: { kind: string; name: string }[];
+}
+
+function percentile(sorted: number[], p: number): number | undefined {
+  if (!sorted.length) return undefined;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+/** The planned VMs as far as the create steps got (before or without the wait). */
+export function plannedStatuses(plan: Plan, applied: ApplyResult): VmStatus[] {
+  return plan.vms.map((v) => ({
+    name: v.name,
+    workload: v.workload,
+    ...(v.role ? { role: v.role } : {}),
+    phase: applied.vmCreatedAt.has(v.name) ? "Created" : "NotCreated",
+    ...(applied.vmCreatedAt.get(v.name) ? { createdAt: applied.vmCreatedAt.get(v.name) as Date } : {}),
+  }));
+}
+
+export function deploySummary(
+  plan: Plan,
+  applied: ApplyResult,
+  outcome: DeploySummary["outcome"],
+  vms: VmStatus[],
+  message?: string,
+): DeploySummary {
+  const durations = vms
+    .filter((v) => v.createdAt && v.runningAt)
+    .map((v) => Math.max(0, (v.runningAt as Date).getTime() - (v.createdAt as Date).getTime()))
+    .sort((a, b) => a - b);
+  const timings: DeploySummary["timings"] = {};
+  const p50 = percentile(durations, 50);
+  const p95 = percentile(durations, 95);
+  if (p50 !== undefined) timings.createdToRunningP50Ms = p50;
+  if (p95 !== undefined) timings.createdToRunningP95Ms = p95;
+  return {
+    runId: plan.runId,
+    namespace: plan.namespace,
+    outcome,
+    ...(message ? { message } : {}),
+    namespaceCreated: applied.namespaceCreated,
+    created: applied.created,
+    existing: applied.existing,
+    workloads: plan.workloads.map((w) => ({
+      name: w.name,
+      vms: w.vms,
+      ready: vms.filter((v) => v.workload === w.name && v.phase === "Running").length,
+      failed: vms.filter((v) => v.workload === w.name && (v.phase === "Failed" || v.reason !== undefined))
+        .length,
+    })),
+    vms,
+    timings,
+    objects: applied.objects,
+  };
+}
+
+/** The one line of a run that timed out: which VMs are not running, and why. */
+export function timeoutMessage(timeoutSeconds: number, vms: VmStatus[]): string {
+  const pending = vms.filter((v) => v.phase !== "Running");
+  const detail = pending
+    .slice(0, 10)
+    .map(
+      (v) => `${v.name} (${v.phase}${v.reason ? `: ${v.reason}` : v.conditions ? `: ${v.conditions}` : ""})`,
+    )
+    .join("; ");
+  return `timed out after ${timeoutSeconds}s: ${pending.length} of ${vms.length} VMs are not running: ${detail}${pending.length > 10 ? "; …" : ""}`;
+}
