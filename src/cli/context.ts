@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createLogger, type Logger } from "../log/logger.ts";
+import { createRegistry, type Registry } from "../workloads/registry.ts";
 import { writeAll } from "./io.ts";
 import { explicitFlags } from "./options.ts";
 
@@ -8,6 +9,8 @@ export interface CliContext {
   env: Record<string, string | undefined>;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** The built-in workloads every command knows (tests may register more). */
+  registry: Registry;
 }
 
 export function processContext(): CliContext {
@@ -15,6 +18,7 @@ export function processContext(): CliContext {
     env: process.env,
     stdout: (text) => writeAll(1, text),
     stderr: (text) => writeAll(2, text),
+    registry: createRegistry(),
   };
 }
 

@@ -3,7 +3,7 @@ import { describeRun } from "../audit/describe.ts";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
-import { createRegistry } from "../workloads/registry.ts";
+import type { Registry } from "../workloads/registry.ts";
 import {
   type CleanupPreview,
   type CleanupResult,
@@ -129,6 +129,7 @@ export interface CleanupInput {
   /** A terminal to confirm on: without one, cleanup needs --yes. */
   interactive: boolean;
   hooks: CleanupHooks;
+  registry: Registry;
 }
 
 /** `virtwork cleanup`: select → preview → confirm → delete → wait until gone, recorded in the audit trail. */
@@ -137,7 +138,7 @@ export async function cleanUp(input: CleanupInput): Promise<CleanupReport> {
   const configFlags = Object.fromEntries(
     Object.entries(input.flags).filter(([k]) => CONFIG_FLAGS.includes(k)),
   );
-  const { config } = loadConfig({ flags: configFlags, env: input.env, registry: createRegistry() });
+  const { config } = loadConfig({ flags: configFlags, env: input.env, registry: input.registry });
   if (options.runId !== undefined && !/^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$/.test(options.runId)) {
     throw new UsageError(
       `--run-id: "${options.runId}" is not a run id (e.g. the uuid printed by virtwork run)`,

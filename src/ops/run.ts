@@ -3,6 +3,7 @@ import type { Config } from "../config/load.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Plan } from "../plan/plan.ts";
 import { prepareRun } from "../plan/prepare.ts";
+import type { Registry } from "../workloads/registry.ts";
 import { type ApplyResult, createObjects, emptyApplyResult, ensureNamespace, preflight } from "./apply.ts";
 import { Interrupted, type OpsContext, runSteps, type StatusReporter, type Step } from "./context.ts";
 import { withOperation } from "./operation.ts";
@@ -115,6 +116,7 @@ export interface RunInput {
   env: Record<string, string | undefined>;
   logger: Logger;
   status: StatusReporter;
+  registry: Registry;
 }
 
 export type RunReport =
@@ -138,6 +140,7 @@ export async function runWorkloads(input: RunInput): Promise<RunReport> {
     flags,
     env: input.env,
     logger,
+    registry: input.registry,
     purpose: dryRunClient ? "print" : "apply",
   });
   if (config.dryRun === "client") {

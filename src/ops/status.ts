@@ -4,7 +4,7 @@ import { RESOURCES } from "../kube/resources.ts";
 import { openSession } from "../kube/session.ts";
 import type { Logger } from "../log/logger.ts";
 import { LABEL_COMPONENT, LABEL_ROLE, LABEL_RUN_ID, managedSelector } from "../manifests/labels.ts";
-import { createRegistry } from "../workloads/registry.ts";
+import type { Registry } from "../workloads/registry.ts";
 
 export interface VmRow {
   runId: string;
@@ -52,9 +52,10 @@ export async function vmStatus(input: {
   flags: Record<string, unknown>;
   env: Record<string, string | undefined>;
   logger: Logger;
+  registry: Registry;
   runId?: string;
 }): Promise<{ namespace: string; rows: VmRow[] }> {
-  const { config } = loadConfig({ flags: input.flags, env: input.env, registry: createRegistry() });
+  const { config } = loadConfig({ flags: input.flags, env: input.env, registry: input.registry });
   const session = await openSession(config, input.env, input.logger);
   try {
     return {

@@ -17,6 +17,8 @@ export interface PreparedRun {
  */
 export function prepareRun(
   input: Omit<LoadInput, "registry"> & {
+    /** The built-in workloads (default: the registry's). */
+    registry?: Registry;
     logger: Logger;
     runId?: string;
     /** "print" redacts SSH passwords unless --show-secrets; "apply" keeps them. Default: print for --dry-run=client. */
@@ -24,7 +26,10 @@ export function prepareRun(
   },
 ): PreparedRun {
   // The loaded registry holds the built-ins plus the catalog entries the config names.
-  const { config, warnings, registry } = loadConfig({ ...input, registry: createRegistry() });
+  const { config, warnings, registry } = loadConfig({
+    ...input,
+    registry: input.registry ?? createRegistry(),
+  });
   for (const warning of warnings) input.logger.warn(warning);
   const runId = input.runId ?? randomUUID();
   return {

@@ -4,8 +4,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { formatDuration } from "../../src/cli/commands/history.ts";
 import { main } from "../../src/cli/program.ts";
+import { formatDuration } from "../../src/cli/render/history.ts";
+import { createRegistry } from "../../src/workloads/registry.ts";
 import { BACKENDS, type Backend, sampleRun } from "./helpers.ts";
 
 async function cli(args: string[], env: Record<string, string> = {}) {
@@ -13,6 +14,7 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   let stderr = "";
   const code = await main(args, {
     env,
+    registry: createRegistry(),
     stdout: (s) => {
       stdout += s;
     },

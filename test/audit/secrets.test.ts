@@ -12,6 +12,7 @@ import { describeRun } from "../../src/audit/describe.ts";
 import { main } from "../../src/cli/program.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { prepareRun } from "../../src/plan/prepare.ts";
+import { createRegistry } from "../../src/workloads/registry.ts";
 import { BACKENDS, type Backend } from "./helpers.ts";
 
 const PASSWORD = "Sw0rdfish-test-7Q4x";
@@ -91,7 +92,12 @@ for (const makeBackend of BACKENDS) {
       await auditor.close();
 
       const outputs: string[] = [];
-      const ctx = { env: {}, stdout: (s: string) => outputs.push(s), stderr: (s: string) => outputs.push(s) };
+      const ctx = {
+        env: {},
+        registry: createRegistry(),
+        stdout: (s: string) => outputs.push(s),
+        stderr: (s: string) => outputs.push(s),
+      };
       assert.equal(await main(["history", "--audit-db", backend.target], ctx), 0);
       assert.equal(await main(["history", "--audit-db", backend.target, "-o", "json"], ctx), 0);
       assert.equal(await main(["history", "show", runId, "--audit-db", backend.target], ctx), 0);

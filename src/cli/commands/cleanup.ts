@@ -55,6 +55,7 @@ Examples:
           deleteNamespace: Boolean(opts.deleteNamespace),
         },
         interactive: Boolean(process.stdin.isTTY),
+        registry: ctx.registry,
         hooks: {
           preview: (preview) => (json ? undefined : ctx.stdout(renderPreview(preview))),
           confirm: () => confirm(ctx, "Delete these objects? Type 'yes' to continue: "),

@@ -34,7 +34,7 @@ Examples:
   cmd.action(async (_opts, command: Command) => {
     const { flags, logger } = commandSetup(command, ctx);
     const status = terminalStatus(ctx, Boolean(process.stderr.isTTY), logger);
-    const report = await runWorkloads({ flags, env: ctx.env, logger, status });
+    const report = await runWorkloads({ flags, env: ctx.env, logger, status, registry: ctx.registry });
     const { config } = report;
     if (report.outcome === "planned") {
       const { objects } = report.plan;

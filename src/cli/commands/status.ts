@@ -26,6 +26,7 @@ export function statusCommand(program: Command, ctx: CliContext): Command {
         flags,
         env: ctx.env,
         logger,
+        registry: ctx.registry,
         ...(opts.runId ? { runId: opts.runId } : {}),
       });
       if (opts.output === "json") {

@@ -1,13 +1,8 @@
 import type { Command } from "commander";
-import { UsageError } from "../../errors.ts";
-import { type PreparedRun, prepareRun } from "../../plan/prepare.ts";
-import { checkEntries, checksError, renderChecks } from "../../workloads/catalog/check.ts";
-import { type CatalogSource, openCatalog } from "../../workloads/catalog/source.ts";
-import { BUILTIN_WORKLOADS } from "../../workloads/registry.ts";
+import { validateConfig } from "../../ops/validate.ts";
+import { checksError, renderChecks } from "../../workloads/catalog/check.ts";
 import { type CliContext, commandSetup } from "../context.ts";
 import { addPlanOptions } from "../options.ts";
-
-const BUILTINS = new Set(BUILTIN_WORKLOADS.map((w) => w.name));
 
 export function validateCommand(program: Command, ctx: CliContext): Command {
   const cmd = program
@@ -32,49 +27,14 @@ Examples:
   addPlanOptions(cmd);
   cmd.action((names: string[], _opts, command: Command) => {
     const { flags, logger } = commandSetup(command, ctx);
-    const builtins = names.filter((n) => BUILTINS.has(n));
-    const entries = names.filter((n) => !BUILTINS.has(n));
-    if (builtins.length)
-      flags.workloads = [...((flags.workloads as string[] | undefined) ?? []), ...builtins];
-    if (entries.length)
-      flags["from-catalog"] = [...((flags["from-catalog"] as string[] | undefined) ?? []), ...entries];
-
-    // Load the configuration; keep its error until every named entry has been reported.
-    let catalog: CatalogSource | undefined;
-    let prepared: PreparedRun | undefined;
-    let configError: unknown;
-    try {
-      prepared = prepareRun({
-        flags,
-        env: ctx.env,
-        logger,
-        purpose: "print",
-        openCatalog: (dir, origin) => {
-          catalog = openCatalog(dir, origin);
-          return catalog;
-        },
-      });
-    } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
-      configError = err;
-    }
-
-    if (catalog) {
-      let toCheck = entries;
-      if (names.length === 0) {
-        if (!catalog.exists() && catalog.origin !== "default") {
-          throw new UsageError(`${catalog.origin}: catalog directory ${catalog.dir} does not exist`);
-        }
-        toCheck = catalog.names();
-      }
-      const checks = checkEntries(catalog, toCheck);
-      ctx.stdout(renderChecks(checks));
-      const failed = checksError(checks);
+    const report = validateConfig({ names, flags, env: ctx.env, logger, registry: ctx.registry });
+    if (report.checks) {
+      ctx.stdout(renderChecks(report.checks));
+      const failed = checksError(report.checks);
       if (failed) throw failed;
     }
-    if (configError || !prepared) throw configError;
-
-    const { config, plan } = prepared;
+    if (report.problem || !report.prepared) throw report.problem;
+    const { config, plan } = report.prepared;
     const summary = plan.workloads.map((w) => `${w.name}×${w.vms}`).join(", ");
     ctx.stdout(
       `OK: configuration is valid${config.configFile ? ` (${config.configFile})` : ""}: ${plan.vms.length} VMs in namespace ${plan.namespace}: ${summary}\n`,
