@@ -10,7 +10,7 @@ cluster-up: ## start etcd + kube-apiserver + CRDs on loopback; kubeconfig in .cl
 cluster-down: ## stop the local test cluster (no process left behind)
 	bash test/cluster/cluster-down.sh
 
-sandbox: $(DEPS_STAMP) ## cluster-up + the VMI simulator in the foreground: deploy with virtwork for real
+sandbox: $(DEPS_STAMP) ## cluster-up + the VMI simulator in the foreground: deploy with virtwork for real (first run builds the cluster: ~9 min quiet, ~30 min loaded)
 	bash test/cluster/cluster-up.sh
 	node --experimental-strip-types test/cluster/simulator/main.ts --kubeconfig .cluster/simulator.kubeconfig
 
