@@ -35,7 +35,7 @@ entry "cluster: KubeVirt $KUBEVIRT_VERSION + CDI $CDI_VERSION CRDs" "$(ok test -
 entry "guest disk $GUEST_KEY" "$(ok test -f "$GUEST_CACHE/$GUEST_KEY/ready")" 140 "(mmdebstrap)"
 tools=1; for t in cloud-init shellcheck systemd-analyze mkfs.xfs qemu-system-x86_64 genisoimage mmdebstrap; do have "$t" || tools=0; done
 entry "guest tools, qemu, mmdebstrap (apt-get)" "$tools" 90 ""
-entry "PostgreSQL for the audit suite (apt-get)" "$(ok have pg_ctlcluster)" 60 ""
+entry "PostgreSQL for the audit suite (apt-get)" "$(ok compgen -G "/usr/lib/postgresql/*/bin/initdb")" 60 ""
 
 echo "make test: what this machine's cache still needs (estimates for a quiet 2-core machine):"
 printf '%s\n' "${rows[@]}"
