@@ -23,7 +23,7 @@ entry() { # NAME READY(0/1) SECONDS NOTE
     rows+=("$(printf '  %-44s %s' "$1" "to build, ~$(($3 / 60)) min $(($3 % 60)) s  $4")")
   fi
 }
-ok() { "$@" && echo 1 || echo 0; }
+ok() { "$@" >/dev/null 2>&1 && echo 1 || echo 0; }
 
 entry "npm dependencies (npm ci)" "$(ok test -f node_modules/.virtwork-installed)" 60 ""
 entry "Node 22.12.0 for the compat suite" "$(ok test -x "$CACHE/node/22.12.0-linux-$( [ "$(uname -m)" = aarch64 ] && echo arm64 || echo x64)/bin/node")" 20 "(npm pack)"
