@@ -79,6 +79,7 @@ bootcmd:
  */
 async function cloudInitDone(vm: Vm, log: (m: string) => void, t0: number): Promise<void> {
   const signs = new Map<Vm, string>();
+  let lastStage = "";
   const result = await untilProgress({
     what: `${vm.spec.name}: cloud-init to finish`,
     vms: [vm],
@@ -98,8 +99,10 @@ async function cloudInitDone(vm: Vm, log: (m: string) => void, t0: number): Prom
     sign: async (v) => signs.get(v) ?? "",
     onSign: (v, sign) => {
       const stage = /"stage":"?([^",]*)/.exec(sign)?.[1];
-      if (stage && stage !== "null")
+      if (stage && stage !== "null" && stage !== lastStage) {
+        lastStage = stage;
         log(`${v.spec.name}: cloud-init stage ${stage} at +${((Date.now() - t0) / 1000).toFixed(0)}s`);
+      }
     },
   });
   const errors = (JSON.parse(result) as { v1: { errors: string[] } }).v1.errors;
