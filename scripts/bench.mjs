@@ -1,4 +1,5 @@
-// Benchmarks (npm run bench): reports medians and ratios, never fails on a timing.
+// Benchmarks (npm run bench): reports medians and ratios, never fails on a timing (the cluster
+// part exits non-zero when its own measurement is invalid, see scripts/bench-cluster.mjs).
 //  - cold start of `virtwork --help` and `virtwork run --dry-run` vs `node -e 0`
 //  - time and peak memory to plan and print 1000 VMs
 //  - when the local test cluster is up (make cluster-up): scripts/bench-cluster.mjs, 200 VMs

@@ -2,27 +2,31 @@
 # Builds kube-apiserver and kube-controller-manager at $K8S_VERSION from the Go module proxy,
 # through a throw-away consumer module that pins every k8s.io staging module to v0.<minor>.<patch>
 # (k8s.io/kubernetes itself requires them at the fake version v0.0.0 with ./staging replaces).
-# Output: $CLUSTER_CACHE/k8s-$K8S_VERSION/bin/. Idempotent: exits at once when built.
+# Output: $CLUSTER_CACHE/k8s-$K8S_VERSION/bin/, built in a private temp dir under a lock and
+# moved into place (scripts/cache-entry.sh). Idempotent: exits at once when built.
 source "$(dirname "$0")/lib.sh"
-OUT="$CLUSTER_CACHE/k8s-$K8S_VERSION"
-if [ -x "$K8S_BIN/kube-apiserver" ] && [ -x "$K8S_BIN/kube-controller-manager" ]; then exit 0; fi
-ensure_go; ensure_pkgs jq:jq; check_disk
-export CGO_ENABLED=0
-start=$(date +%s)
-log "building kube-apiserver + kube-controller-manager v$K8S_VERSION (cold: several minutes)"
-rm -rf "$OUT/src"; mkdir -p "$OUT/src" "$OUT/bin.tmp"; cd "$OUT/src"
-go mod init local/k8s-build >/dev/null 2>&1
-KMOD=$(mod_gomod "k8s.io/kubernetes@v$K8S_VERSION")
-STAGING="v0.${K8S_VERSION#1.}"
-go mod edit -json "$KMOD" | jq -r '.Replace[] | select(.New.Path|startswith("./staging/")) | .Old.Path' |
-  while read -r m; do go mod edit -replace="$m=$m@$STAGING"; done
-go mod edit -go="$(go mod edit -json "$KMOD" | jq -r .Go)"
-go mod edit -json "$KMOD" | jq -r '(.Godebug // [])[] | "\(.Key)=\(.Value)"' |
-  while read -r kv; do go mod edit -godebug="$kv"; done
-go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
-pinned_etcd=$(go mod edit -json "$KMOD" | jq -r '.Require[]|select(.Path=="go.etcd.io/etcd/server/v3")|.Version')
-[ "$pinned_etcd" = "$ETCD_VERSION" ] || log "note: kubernetes v$K8S_VERSION pins etcd $pinned_etcd, we use $ETCD_VERSION"
-cat > tools.go <<'GO'
+
+k8s_ready() { [ -x "$1/kube-apiserver" ] && [ -x "$1/kube-controller-manager" ]; }
+
+build_k8s() { # TMP: module in TMP/src, binaries into TMP/out
+  ensure_go; ensure_pkgs jq:jq; check_disk
+  export CGO_ENABLED=0
+  local start; start=$(date +%s)
+  log "building kube-apiserver + kube-controller-manager v$K8S_VERSION (cold: several minutes)"
+  mkdir -p "$1/src" "$1/out"; cd "$1/src"
+  go mod init local/k8s-build >/dev/null 2>&1
+  local KMOD STAGING pinned_etcd MINOR LDF p
+  KMOD=$(mod_gomod "k8s.io/kubernetes@v$K8S_VERSION")
+  STAGING="v0.${K8S_VERSION#1.}"
+  go mod edit -json "$KMOD" | jq -r '.Replace[] | select(.New.Path|startswith("./staging/")) | .Old.Path' |
+    while read -r m; do go mod edit -replace="$m=$m@$STAGING"; done
+  go mod edit -go="$(go mod edit -json "$KMOD" | jq -r .Go)"
+  go mod edit -json "$KMOD" | jq -r '(.Godebug // [])[] | "\(.Key)=\(.Value)"' |
+    while read -r kv; do go mod edit -godebug="$kv"; done
+  go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
+  pinned_etcd=$(go mod edit -json "$KMOD" | jq -r '.Require[]|select(.Path=="go.etcd.io/etcd/server/v3")|.Version')
+  [ "$pinned_etcd" = "$ETCD_VERSION" ] || log "note: kubernetes v$K8S_VERSION pins etcd $pinned_etcd, we use $ETCD_VERSION"
+  cat > tools.go <<'GO'
 //go:build tools
 
 package tools
@@ -32,13 +36,15 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 )
 GO
-go mod tidy >&2
-MINOR=$(cut -d. -f2 <<<"$K8S_VERSION"); LDF="-s -w"
-for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  LDF+=" -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$MINOR -X $p.gitTreeState=clean"
-done
-go build -trimpath -ldflags "$LDF" -o "$OUT/bin.tmp/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
-"$OUT/bin.tmp/kube-apiserver" --version >&2
-rm -rf "$K8S_BIN"; mv "$OUT/bin.tmp" "$K8S_BIN"
-log "kube-apiserver v$K8S_VERSION built in $(( $(date +%s) - start ))s"
+  go mod tidy >&2
+  MINOR=$(cut -d. -f2 <<<"$K8S_VERSION"); LDF="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    LDF+=" -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$MINOR -X $p.gitTreeState=clean"
+  done
+  go build -trimpath -ldflags "$LDF" -o "$1/out/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+  "$1/out/kube-apiserver" --version >&2
+  log "kube-apiserver v$K8S_VERSION built in $(( $(date +%s) - start ))s"
+}
+
+cache_entry "$K8S_BIN" k8s_ready build_k8s

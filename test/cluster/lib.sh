@@ -15,6 +15,9 @@ REPO_ROOT=$(cd "$CLUSTER_SRC_DIR/../.." && pwd)
 CLUSTER_DIR=${VIRTWORK_CLUSTER_DIR:-$REPO_ROOT/.cluster}
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
+# cache_entry FINAL READY_FN BUILD_FN: private temp dir + flock + atomic rename.
+# shellcheck source=../../scripts/cache-entry.sh
+source "$REPO_ROOT/scripts/cache-entry.sh"
 die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }
 
 # Go: the machine's toolchain (the go machine kind ships it at /usr/local/go).

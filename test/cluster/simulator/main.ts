@@ -21,8 +21,12 @@ const step = Number(values["delay-ms"]);
 const sim = await startSimulator({
   kubeconfig: values.kubeconfig,
   ...(values.namespace ? { namespace: values.namespace } : {}),
-  // integration-test namespaces (it-*) have their own in-process simulators
-  ignoreNamespace: (ns) => ns.startsWith("it-"),
+  // Without --namespace it watches all namespaces but those with a simulator of their own: the
+  // integration tests' (it-*) and the cluster benchmark's (vwbench-*, whose timings a second
+  // simulator would spoil).
+  ...(values.namespace
+    ? {}
+    : { ignoreNamespace: (ns: string) => ns.startsWith("it-") || ns.startsWith("vwbench-") }),
   delays: { scheduling: step, scheduled: step, running: step, dataVolume: Number(values["dv-delay-ms"]) },
   log: values.quiet
     ? undefined

@@ -698,6 +698,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     if (statusKey(desired) !== statusKey(vmi.status)) {
       const labels =
         target === "Pending" || target === "Scheduling" ? undefined : { "kubevirt.io/nodeName": nodeName };
+      const sent = Date.now();
       await api.patchNamespacedCustomObject(
         {
           ...KV,
@@ -711,7 +712,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       );
       if (target !== phase) {
         since.set(vmiKey, Date.now());
-        log(`VirtualMachineInstance ${key} → ${target}`);
+        // "sent": when the phase was handed to the API server; nobody can observe it earlier
+        // (the cluster benchmark measures detection lag from it).
+        log(`VirtualMachineInstance ${key} → ${target} (sent ${new Date(sent).toISOString()})`);
         const after = NEXT[target];
         if (after) schedule(key, delays[after[1]]);
       }

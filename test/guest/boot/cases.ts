@@ -9,6 +9,7 @@ import { silentLogger } from "../../../src/log/logger.ts";
 import type { KubeObject, Secret } from "../../../src/manifests/objects.ts";
 import { prepareRun } from "../../../src/plan/prepare.ts";
 import { EXCLUDED_PROCESSES } from "../../../src/workloads/builtin/chaos-process.ts";
+import { scale } from "./pace.ts";
 import type { Vm } from "./qemu.ts";
 
 export const GUEST_OS = "debian";
@@ -103,9 +104,13 @@ export async function sh(vm: Vm, script: string, timeoutMs = 60_000): Promise<st
   return r.stdout.trim();
 }
 
-/** Polls until `fn` returns a value (not undefined) or the time is up. */
+/**
+ * Polls until `fn` returns a value (not undefined) or the time is up: `seconds` × the host's
+ * pace when the wait starts (TCG ×4, × load per core up to ×4; pace.ts).
+ */
 export async function until<T>(what: string, seconds: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
+  const limit = Math.round(seconds * scale());
+  const deadline = Date.now() + limit * 1000;
   let last: unknown;
   for (;;) {
     try {
@@ -115,7 +120,9 @@ export async function until<T>(what: string, seconds: number, fn: () => Promise<
       last = err;
     }
     if (Date.now() > deadline)
-      throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${last}` : ""}`);
+      throw new Error(
+        `timed out after ${limit}s (${seconds}s × pace) waiting for ${what}${last ? `: ${last}` : ""}`,
+      );
     await sleep(2000);
   }
 }

@@ -14,6 +14,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   truncateSync,
   writeFileSync,
 } from "node:fs";
@@ -25,6 +26,8 @@ import { fileURLToPath } from "node:url";
 import { GuestAgent } from "./qga.ts";
 
 export const BUILD_IMAGE = fileURLToPath(new URL("./build-image.sh", import.meta.url));
+/** The qemu binary; VIRTWORK_GUEST_QEMU overrides it (e.g. to prove that CI fails without one). */
+export const QEMU = process.env.VIRTWORK_GUEST_QEMU || "qemu-system-x86_64";
 
 export interface Accel {
   kind: "kvm" | "tcg";
@@ -39,7 +42,7 @@ let accelCache: Accel | undefined;
 function starts(accelKind: string, cpu: string): boolean {
   // A paused q35 machine with the CPU model: KVM and MSR setup happen before "quit".
   const probe = spawnSync(
-    "qemu-system-x86_64",
+    QEMU,
     [
       "-machine",
       `q35,accel=${accelKind}`,
@@ -68,7 +71,7 @@ function kernelStarts(image: GuestImage, cpu: string, seconds: number): boolean 
       "bash",
       [
         "-c",
-        `qemu-system-x86_64 -machine q35,accel=kvm -cpu "$1" -m 256 -nodefaults -display none -no-reboot \
+        `"$6" -machine q35,accel=kvm -cpu "$1" -m 256 -nodefaults -display none -no-reboot \
            -serial "file:$2" -kernel "$3" -initrd "$4" -append "console=ttyS0 panic=-1" & pid=$!
          for _ in $(seq 1 $(($5 * 2))); do grep -qa "Linux version" "$2" 2>/dev/null && break; sleep 0.5; done
          kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; grep -qa "Linux version" "$2"`,
@@ -78,6 +81,7 @@ function kernelStarts(image: GuestImage, cpu: string, seconds: number): boolean 
         image.kernel,
         image.initrd,
         String(seconds),
+        QEMU,
       ],
       { encoding: "utf8", timeout: (seconds + 20) * 1000 },
     );
@@ -116,11 +120,12 @@ export function accel(image?: GuestImage): Accel {
 export function cannotBoot(): string | false {
   if (process.platform !== "linux" || process.arch !== "x64") return "needs x86-64 Linux";
   if (process.getuid?.() !== 0) return "needs root to build the guest disk (mmdebstrap, chroot)";
-  const q = spawnSync("bash", ["-c", "command -v qemu-system-x86_64 genisoimage mmdebstrap"], {
-    encoding: "utf8",
-  });
-  if (q.status !== 0)
-    return "needs qemu-system-x86, genisoimage and mmdebstrap (make guest-test installs them)";
+  // One `command -v` per tool: with several names bash succeeds when any one is found.
+  const missing = [QEMU, "genisoimage", "mmdebstrap"].filter(
+    (cmd) => spawnSync("bash", ["-c", 'command -v "$1"', "_", cmd], { stdio: "ignore" }).status !== 0,
+  );
+  if (missing.length)
+    return `needs ${missing.join(", ")} (qemu-system-x86, genisoimage, mmdebstrap: make guest-test installs them; VIRTWORK_GUEST_QEMU names the qemu binary)`;
   return false;
 }
 
@@ -193,6 +198,15 @@ export class Vm {
 
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Bytes written to the serial console so far (a sign of progress). */
+  consoleBytes(): number {
+    try {
+      return statSync(this.console).size;
+    } catch {
+      return 0;
+    }
   }
 
   consoleTail(lines = 60): string {
@@ -298,7 +312,7 @@ export async function startVm(spec: VmSpec): Promise<Vm> {
     );
   }
   let stderr = "";
-  const child = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(QEMU, args, { stdio: ["ignore", "ignore", "pipe"] });
   child.stderr?.on("data", (d) => {
     stderr += d;
   });

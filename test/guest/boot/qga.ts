@@ -4,6 +4,7 @@
  */
 import { createConnection, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { scale } from "./pace.ts";
 
 export interface ExecResult {
   code: number;
@@ -18,6 +19,8 @@ export class GuestAgent {
   private nextId = Math.floor(Math.random() * 1e6);
 
   private readonly path: string;
+  /** Whether the agent has answered a sync since the guest booted (a sign of progress). */
+  answered = false;
 
   constructor(path: string) {
     this.path = path;
@@ -85,7 +88,10 @@ export class GuestAgent {
         const until = Date.now() + 3000;
         while (Date.now() < until) {
           const msg = await this.next(until - Date.now());
-          if (msg && msg.return === id) return;
+          if (msg && msg.return === id) {
+            this.answered = true;
+            return;
+          }
         }
       } catch {
         await sleep(1000);
@@ -94,9 +100,10 @@ export class GuestAgent {
     throw new Error(`guest agent at ${this.path} did not answer within ${deadlineMs / 1000}s`);
   }
 
+  /** One request and its reply; the time limit is scaled by the host's pace (pace.ts). */
   async command(execute: string, args?: Record<string, unknown>, timeoutMs = 30_000): Promise<unknown> {
     const socket = await this.open();
-    const reply = this.next(timeoutMs);
+    const reply = this.next(timeoutMs * scale());
     socket.write(`${JSON.stringify(args ? { execute, arguments: args } : { execute })}\n`);
     const msg = await reply;
     if (!msg) throw new Error(`guest agent: ${execute} timed out`);
@@ -104,13 +111,18 @@ export class GuestAgent {
     return msg.return;
   }
 
-  /** Runs a program in the guest (as root) and returns its exit code and output. */
+  /**
+   * Runs a program in the guest (as root) and returns its exit code and output. The time limit
+   * is `timeoutMs` × the pace when it starts (TCG ×4, × the host's load per core, up to ×4).
+   */
   async exec(argv: string[], timeoutMs = 60_000): Promise<ExecResult> {
+    const limitMs = timeoutMs * scale();
+    const t0 = Date.now();
     const [path, ...arg] = argv;
     const started = (await this.command("guest-exec", { path, arg, "capture-output": true })) as {
       pid: number;
     };
-    const deadline = Date.now() + timeoutMs;
+    const deadline = t0 + limitMs;
     for (;;) {
       const status = (await this.command("guest-exec-status", { pid: started.pid })) as {
         exited: boolean;
@@ -126,7 +138,10 @@ export class GuestAgent {
           stderr: Buffer.from(status["err-data"] ?? "", "base64").toString("utf8"),
         };
       }
-      if (Date.now() > deadline) throw new Error(`guest exec ${argv.join(" ")} did not finish in time`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `guest exec ${argv.join(" ")} did not finish within ${(limitMs / 1000).toFixed(0)}s (${timeoutMs / 1000}s × pace ${(limitMs / timeoutMs).toFixed(1)})`,
+        );
       await sleep(200);
     }
   }
