@@ -33,9 +33,11 @@ deps: $(DEPS_STAMP) ## install the npm dependencies (npm ci)
 build: $(DEPS_STAMP) ## bundle the CLI into dist/ (run it with bin/virtwork)
 	npm run --silent build
 
-lint: $(DEPS_STAMP) ## Biome lint + format check, and tsc type-check
+lint: $(DEPS_STAMP) ## Biome lint + format check, tsc type-check, layer order (dependency-cruiser), unused code (knip)
 	npx biome check .
 	npx tsc --noEmit -p .
+	npx depcruise src --config .dependency-cruiser.mjs
+	npx knip
 
 unit: build ## unit tests (no cluster)
 	npm test

@@ -1,5 +1,5 @@
 import { toYaml } from "../util/yaml-emit.ts";
-import type { GuestConfig } from "../workloads/types.ts";
+import type { GuestConfig } from "./guest-config.ts";
 
 export const CLOUD_CONFIG_HEADER = "#cloud-config\n";
 /** The Kubernetes limit on a Secret's data, which holds the user-data. */

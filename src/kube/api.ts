@@ -1,13 +1,6 @@
 import type { KubeClient, WatchEvent } from "./client.ts";
 import { KubeError } from "./errors.ts";
-import {
-  collectionPath,
-  groupVersion,
-  objectPath,
-  RESOURCES,
-  type Resource,
-  resourceForKind,
-} from "./resources.ts";
+import { collectionPath, groupVersion, objectPath, type Resource, resourceForKind } from "./resources.ts";
 
 export interface ObjectMeta {
   name?: string;
@@ -149,5 +142,3 @@ export class KubeApi {
     }
   }
 }
-
-export { RESOURCES };

@@ -31,12 +31,10 @@ export interface WatchEvent<T> {
 
 /**
  * The one place that sends HTTP to the API server: TLS and credentials from the kubeconfig,
- * a client-side rate limit, retries with backoff for throttling and transient failures,
- * and a count of requests by verb (used by the benchmarks).
+ * a client-side rate limit, and retries with backoff for throttling and transient failures.
  */
 export class KubeClient {
   readonly connection: Connection;
-  readonly requests = new Map<string, number>();
   private readonly base: URL;
   private readonly limiter: RateLimiter;
   private readonly options: ClientOptions;
@@ -67,12 +65,6 @@ export class KubeClient {
     return new KubeClient(connection, options, opts);
   }
 
-  get totalRequests(): number {
-    let n = 0;
-    for (const v of this.requests.values()) n += v;
-    return n;
-  }
-
   /** Sends one request (with retries) and returns the parsed JSON body. */
   async request<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const once = async () => {
@@ -96,15 +88,10 @@ export class KubeClient {
     return url;
   }
 
-  private count(method: string): void {
-    this.requests.set(method, (this.requests.get(method) ?? 0) + 1);
-  }
-
   private send(method: string, path: string, options: RequestOptions): Promise<string> {
     const url = this.url(path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const transport = url.protocol === "https:" ? https : http;
-    this.count(method);
     return new Promise((resolve, reject) => {
       const req = transport.request(
         url,
@@ -161,7 +148,6 @@ export class KubeClient {
   ): Promise<string | undefined> {
     const url = this.url(path, { ...query, watch: "true", allowWatchBookmarks: "true" });
     const transport = url.protocol === "https:" ? https : http;
-    this.count("WATCH");
     let lastVersion = query.resourceVersion;
     return new Promise((resolve, reject) => {
       const req = transport.request(

@@ -1,5 +1,5 @@
 /** Label keys of the contract (design §3). `managed-by` is the cleanup selector. */
-export const LABEL_NAME = "app.kubernetes.io/name";
+const LABEL_NAME = "app.kubernetes.io/name";
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const LABEL_COMPONENT = "app.kubernetes.io/component";
 export const LABEL_RUN_ID = "virtwork/run-id";

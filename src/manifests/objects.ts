@@ -4,7 +4,7 @@ import type {
   IoK8sApiCoreV1Service,
 } from "@kubevirt-ui-ext/kubevirt-api/kubernetes";
 import type { V1VirtualMachine } from "@kubevirt-ui-ext/kubevirt-api/kubevirt";
-import type { DataDisk, ServiceSpec } from "../workloads/types.ts";
+import type { DataDisk, ServiceSpec } from "./inputs.ts";
 import { LABEL_COMPONENT, LABEL_ROLE, type Labels } from "./labels.ts";
 import { dataVolumeName } from "./names.ts";
 

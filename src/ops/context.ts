@@ -23,14 +23,6 @@ export interface StepEnd {
   error?: string;
 }
 
-/** A reporter that shows nothing (tests, and callers without a terminal face). */
-export const silentStatus: StatusReporter = {
-  stepStarted: () => {},
-  stepEnded: () => {},
-  progress: () => {},
-  done: () => {},
-};
-
 /** Shared by every step of an operation (kind's action context, in spirit). */
 export interface OpsContext {
   api: KubeApi;

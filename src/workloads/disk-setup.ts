@@ -1,4 +1,4 @@
-import type { GuestFile } from "./types.ts";
+import type { GuestFile } from "../cloudinit/guest-config.ts";
 
 /**
  * The shared disk-setup script (reference §3.1), used by disk, chaos-disk and catalog

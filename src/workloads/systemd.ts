@@ -1,4 +1,4 @@
-import type { GuestFile } from "./types.ts";
+import type { GuestFile } from "../cloudinit/guest-config.ts";
 
 /** Renders systemd unit files from ordered sections, so every unit is built the same way. */
 export type UnitSection = [key: string, value: string | number][];

@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { parse } from "yaml";
 import { CLOUD_CONFIG_HEADER, renderCloudConfig } from "../cloudinit/cloud-config.ts";
+import type { GuestConfig } from "../cloudinit/guest-config.ts";
 import { fedora, type GuestProfile } from "./guest.ts";
 import { resolveParams, type SourcedValue } from "./params.ts";
-import type { GuestConfig, Workload, WorkloadOutput } from "./types.ts";
+import type { Workload, WorkloadOutput } from "./types.ts";
 
 export interface ParsedFile {
   path: string;

@@ -1,3 +1,5 @@
+import type { GuestConfig } from "../cloudinit/guest-config.ts";
+import type { DataDisk, ServiceSpec } from "../manifests/inputs.ts";
 import type { GuestProfile } from "./guest.ts";
 
 /** The five param types of the reference (§3.0). Values always travel as strings. */
@@ -11,50 +13,6 @@ export interface ParamSpec {
   description: string;
   /** A rule beyond the type (range, pattern); returns what is wrong, or undefined. */
   check?: (value: string) => string | undefined;
-}
-
-/** A file written by cloud-init (`write_files`). */
-export interface GuestFile {
-  path: string;
-  content: string;
-  /** Octal mode as a string, e.g. "0644"; PyYAML must read it as a string, not an int. */
-  permissions: "0644" | "0755" | "0600";
-}
-
-/** What a workload asks cloud-init to do in the guest; users/SSH are added by the plan. */
-export interface GuestConfig {
-  packages: string[];
-  files: GuestFile[];
-  /** argv lists, never shell strings. */
-  runcmd: string[][];
-}
-
-export interface DataDisk {
-  /** Disk and volume name inside the VM spec. */
-  name: string;
-  /** virtio serial: the guest finds the disk at /dev/disk/by-id/virtio-<serial>. */
-  serial: string;
-  /** The DataVolume is named `<dataVolumeBase>-<vm name>`. */
-  dataVolumeBase: string;
-  /** Quantity string; defaults to the run's disk size. */
-  size?: string;
-}
-
-export interface ServicePort {
-  name: string;
-  port: number;
-  /** TCP unless given. */
-  protocol?: "TCP" | "UDP";
-}
-
-export interface ServiceSpec {
-  name: string;
-  ports: ServicePort[];
-  /**
-   * Role whose VMs back the Service; the selector is always scoped to the workload too.
-   * Without it, every VM of the workload backs the Service.
-   */
-  selectorRole?: string;
 }
 
 export interface RoleOutput {

@@ -1,6 +1,7 @@
+import type { GuestConfig } from "../../cloudinit/guest-config.ts";
 import { diskSetupFile } from "../disk-setup.ts";
 import { enableNow, UNIT_DIR } from "../systemd.ts";
-import type { GuestConfig, ParamSpec, RoleOutput, Workload, WorkloadContext } from "../types.ts";
+import type { ParamSpec, RoleOutput, Workload, WorkloadContext } from "../types.ts";
 import type { CatalogEntry, UnitFile } from "./entry.ts";
 import { paramValueProblem } from "./manifest.ts";
 import { substitute } from "./placeholders.ts";
@@ -9,10 +10,6 @@ import { substitute } from "./placeholders.ts";
 export interface CatalogWorkload extends Workload {
   source: "catalog";
   entry: CatalogEntry;
-}
-
-export function isCatalogWorkload(w: Workload): w is CatalogWorkload {
-  return (w as Partial<CatalogWorkload>).source === "catalog";
 }
 
 export function diskSetupPath(storageName: string): string {

@@ -8,6 +8,7 @@
 
 import { fileURLToPath } from "node:url";
 import { renderCloudConfig, type SshAccess } from "../../../src/cloudinit/cloud-config.ts";
+import type { GuestConfig } from "../../../src/cloudinit/guest-config.ts";
 import { loadConfig } from "../../../src/config/load.ts";
 import type { Secret, VirtualMachine } from "../../../src/manifests/objects.ts";
 import { plan } from "../../../src/plan/plan.ts";
@@ -15,7 +16,7 @@ import { openCatalog } from "../../../src/workloads/catalog/source.ts";
 import { GUEST_OS_NAMES, guestProfile } from "../../../src/workloads/guest.ts";
 import { checkType } from "../../../src/workloads/params.ts";
 import { BUILTIN_WORKLOADS, createRegistry } from "../../../src/workloads/registry.ts";
-import type { GuestConfig, ParamSpec, Workload } from "../../../src/workloads/types.ts";
+import type { ParamSpec, Workload } from "../../../src/workloads/types.ts";
 
 export const registry = createRegistry();
 /** The catalog examples shipped with virtwork (catalog/ at the repository root). */

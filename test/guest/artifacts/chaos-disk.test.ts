@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { GuestFile } from "../../../src/cloudinit/guest-config.ts";
 import { DISK_SETUP_PATH } from "../../../src/workloads/disk-setup.ts";
-import type { GuestFile } from "../../../src/workloads/types.ts";
 import { render } from "./cases.ts";
 import { attachLoop, type LoopDisk, loopSupport, sandbox } from "./sandbox.ts";
 import { needTools, tempDir, unitValues } from "./tools.ts";

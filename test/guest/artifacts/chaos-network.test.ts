@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
-import type { GuestFile } from "../../../src/workloads/types.ts";
+import type { GuestFile } from "../../../src/cloudinit/guest-config.ts";
 import { render } from "./cases.ts";
 import { q, sandbox, writeStubs } from "./sandbox.ts";
 import { needRoot, needTools, netemSupport, runSync, tempDir, unitValues, which } from "./tools.ts";

@@ -5,8 +5,8 @@
  */
 import { chmodSync, cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { GuestConfig } from "../../../src/cloudinit/guest-config.ts";
 import { fedora } from "../../../src/workloads/guest.ts";
-import type { GuestConfig } from "../../../src/workloads/types.ts";
 import { parseUnit } from "./tools.ts";
 
 /** Units a guest package installs (they exist on a real guest once `packages` ran). */

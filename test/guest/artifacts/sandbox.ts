@@ -7,7 +7,7 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { GuestFile } from "../../../src/workloads/types.ts";
+import type { GuestFile } from "../../../src/cloudinit/guest-config.ts";
 import { type RunResult, run, runSync, tempDir } from "./tools.ts";
 
 export interface LoopDisk {

@@ -1,0 +1,29 @@
+/** Manifest inputs a workload asks for: its data disks and its Service. */
+
+export interface DataDisk {
+  /** Disk and volume name inside the VM spec. */
+  name: string;
+  /** virtio serial: the guest finds the disk at /dev/disk/by-id/virtio-<serial>. */
+  serial: string;
+  /** The DataVolume is named `<dataVolumeBase>-<vm name>`. */
+  dataVolumeBase: string;
+  /** Quantity string; defaults to the run's disk size. */
+  size?: string;
+}
+
+export interface ServicePort {
+  name: string;
+  port: number;
+  /** TCP unless given. */
+  protocol?: "TCP" | "UDP";
+}
+
+export interface ServiceSpec {
+  name: string;
+  ports: ServicePort[];
+  /**
+   * Role whose VMs back the Service; the selector is always scoped to the workload too.
+   * Without it, every VM of the workload backs the Service.
+   */
+  selectorRole?: string;
+}
