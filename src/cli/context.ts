@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { SETTINGS } from "../config/settings.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { createRegistry, type Registry } from "../workloads/registry.ts";
 import { writeAll } from "./io.ts";
@@ -28,7 +29,7 @@ export function commandSetup(
   ctx: CliContext,
 ): { flags: Record<string, unknown>; logger: Logger } {
   const flags = explicitFlags(cmd);
-  const verboseEnv = (ctx.env.VIRTWORK_VERBOSE ?? "").toLowerCase();
+  const verboseEnv = (ctx.env[SETTINGS.verbose.env] ?? "").toLowerCase();
   const verbose = flags.verbose === true || verboseEnv === "true" || verboseEnv === "1";
   return { flags, logger: createLogger({ level: verbose ? "debug" : "info", write: ctx.stderr }) };
 }

@@ -9,7 +9,7 @@ import { validateCommand } from "./commands/validate.ts";
 import { versionCommand } from "./commands/version.ts";
 import { workloadsCommand } from "./commands/workloads.ts";
 import type { CliContext } from "./context.ts";
-import { addGlobalOptions } from "./options.ts";
+import { addOptions } from "./options.ts";
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command("virtwork")
@@ -31,7 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
         ),
     })
     .exitOverride();
-  addGlobalOptions(program);
+  addOptions(program, "global");
   for (const add of [
     runCommand,
     cleanupCommand,

@@ -1,4 +1,5 @@
 import { GUEST_OS_NAMES, type GuestOsName } from "../workloads/guest.ts";
+import { createRegistry, defaultWorkloadNames } from "../workloads/registry.ts";
 import {
   asBool,
   asDirectory,
@@ -19,7 +20,38 @@ import {
 } from "./values.ts";
 
 export type DryRunMode = "none" | "client" | "server";
-export type OutputFormat = "yaml" | "json";
+const OUTPUT_FORMATS = ["yaml", "json"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+const CATALOG_DIR = "~/.virtwork/catalog";
+
+/** Where a flag is offered: every command ("global"), run + validate ("plan"), or one command. */
+export type FlagGroup =
+  | "global"
+  | "plan"
+  | "run"
+  | "cleanup"
+  | "status"
+  | "workloads"
+  | "history"
+  | "history show"
+  | "version";
+
+/** How a flag looks on the command line; help text, default and env var in --help come from here. */
+export interface FlagSpec {
+  /** e.g. "-n". */
+  short?: string;
+  /** Value placeholder, "<name>" (required) or "[mode]" (optional); absent for a switch. */
+  value?: string;
+  help: string;
+  choices?: readonly string[];
+  /** Given more than once, the values collect into a list. */
+  repeatable?: boolean;
+  /** A switch that also has a --no-<flag> form, with this help. */
+  negate?: string;
+  /** What --help shows as the default when it is not the value itself (e.g. "the cluster default"). */
+  defaultHelp?: string | (() => string);
+  on: readonly FlagGroup[];
+}
 
 /**
  * One global setting and every way to give it. The config-file key is canonical with
@@ -35,7 +67,8 @@ export interface SettingDef<T> {
   aliases?: string[];
   parse: (raw: unknown) => T;
   default?: T;
-  description: string;
+  /** The command-line face of the setting. */
+  cli?: FlagSpec;
 }
 
 function setting<T>(def: SettingDef<T>): SettingDef<T> {
@@ -59,21 +92,26 @@ export const SETTINGS = {
     env: "VIRTWORK_NAMESPACE",
     parse: asDnsLabel,
     default: "virtwork",
-    description: "Namespace for every object of the run",
+    cli: { short: "-n", value: "<name>", help: "namespace for every object", on: ["global"] },
   }),
   kubeconfig: setting({
     key: "kubeconfig",
     flag: "kubeconfig",
     env: "VIRTWORK_KUBECONFIG",
     parse: asNonEmptyString,
-    description: "Path to the kubeconfig file (else KUBECONFIG, ~/.kube/config, in-cluster)",
+    cli: {
+      value: "<path>",
+      help: "kubeconfig file",
+      defaultHelp: "$KUBECONFIG, then ~/.kube/config",
+      on: ["global"],
+    },
   }),
   context: setting({
     key: "context",
     flag: "context",
     env: "VIRTWORK_CONTEXT",
     parse: asNonEmptyString,
-    description: "kubeconfig context to use",
+    cli: { value: "<name>", help: "kubeconfig context to use", on: ["global"] },
   }),
   verbose: setting({
     key: "verbose",
@@ -81,7 +119,7 @@ export const SETTINGS = {
     env: "VIRTWORK_VERBOSE",
     parse: asBool,
     default: false,
-    description: "Debug logging on stderr",
+    cli: { short: "-v", help: "debug logging on stderr", on: ["global"] },
   }),
   audit: setting({
     key: "audit",
@@ -89,21 +127,37 @@ export const SETTINGS = {
     env: "VIRTWORK_AUDIT",
     parse: asBool,
     default: true,
-    description: "Record runs in the audit database",
+    cli: {
+      help: "record the run in the audit database",
+      negate: "do not record the run in the audit database",
+      on: ["global"],
+    },
   }),
   auditDb: setting({
     key: "audit-db",
     flag: "audit-db",
     env: "VIRTWORK_AUDIT_DB",
     parse: asNonEmptyString,
-    description: "Audit database: a SQLite file path or a postgres:// URL",
+    cli: {
+      value: "<path|url>",
+      help: "audit database: SQLite file or postgres:// URL",
+      defaultHelp: "$XDG_STATE_HOME/virtwork/audit.db",
+      on: ["global"],
+    },
   }),
   workloads: setting({
     key: "workloads",
     flag: "workloads",
     env: "VIRTWORK_WORKLOADS",
     parse: asList,
-    description: "Workloads to run (comma-separated; 'all' adds the opt-in chaos workloads)",
+    cli: {
+      short: "-w",
+      value: "<names>",
+      help: "workloads to run, comma-separated or repeated; 'all' adds chaos",
+      repeatable: true,
+      defaultHelp: () => defaultWorkloadNames(createRegistry()).join(","),
+      on: ["plan"],
+    },
   }),
   vmCount: setting({
     key: "vm-count",
@@ -111,7 +165,7 @@ export const SETTINGS = {
     env: "VIRTWORK_VM_COUNT",
     parse: asInt(1, 10000),
     default: 1,
-    description: "VMs per workload (per role for server/client workloads)",
+    cli: { value: "<n>", help: "VMs per workload, per role for network and tps", on: ["plan"] },
   }),
   cpuCores: setting({
     key: "cpu-cores",
@@ -119,7 +173,7 @@ export const SETTINGS = {
     env: "VIRTWORK_CPU_CORES",
     parse: asInt(1, 1024),
     default: 2,
-    description: "vCPU cores per VM",
+    cli: { value: "<n>", help: "vCPU cores per VM", on: ["plan"] },
   }),
   memory: setting({
     key: "memory",
@@ -127,7 +181,7 @@ export const SETTINGS = {
     env: "VIRTWORK_MEMORY",
     parse: asMemory,
     default: "2Gi",
-    description: "Memory per VM (Kubernetes quantity)",
+    cli: { value: "<quantity>", help: "memory per VM", on: ["plan"] },
   }),
   diskSize: setting({
     key: "disk-size",
@@ -136,7 +190,7 @@ export const SETTINGS = {
     aliases: ["data-disk-size"],
     parse: asQuantity,
     default: "10Gi",
-    description: "Size of each data disk (disk, database, chaos-disk)",
+    cli: { value: "<quantity>", help: "size of each data disk", on: ["plan"] },
   }),
   containerDiskImage: setting({
     key: "container-disk-image",
@@ -144,7 +198,7 @@ export const SETTINGS = {
     env: "VIRTWORK_CONTAINER_DISK_IMAGE",
     parse: asImage,
     default: "quay.io/containerdisks/fedora:42",
-    description: "Boot disk image of every VM",
+    cli: { value: "<image>", help: "boot disk image", on: ["plan"] },
   }),
   guestOs: setting<GuestOsName>({
     key: "guest-os",
@@ -152,14 +206,25 @@ export const SETTINGS = {
     env: "VIRTWORK_GUEST_OS",
     parse: oneOf(...GUEST_OS_NAMES),
     // No default here: when not given, the container disk image implies it, else fedora.
-    description: `Guest OS family of the image: ${GUEST_OS_NAMES.join(", ")} (default: implied by a quay.io/containerdisks image, else fedora)`,
+    cli: {
+      value: "<os>",
+      help: "guest OS of the image",
+      choices: GUEST_OS_NAMES,
+      defaultHelp: "implied by quay.io/containerdisks/<os>, else fedora",
+      on: ["plan"],
+    },
   }),
   storageClass: setting({
     key: "storage-class",
     flag: "storage-class",
     env: "VIRTWORK_STORAGE_CLASS",
     parse: asDnsSubdomain,
-    description: "StorageClass of the data disks (default: the cluster's default)",
+    cli: {
+      value: "<name>",
+      help: "StorageClass of the data disks",
+      defaultHelp: "the cluster default",
+      on: ["plan"],
+    },
   }),
   dryRun: setting<DryRunMode>({
     key: "dry-run",
@@ -167,7 +232,11 @@ export const SETTINGS = {
     env: "VIRTWORK_DRY_RUN",
     parse: asDryRun,
     default: "none",
-    description: "client: print the objects; server: have the cluster check them; none: deploy",
+    cli: {
+      value: "[mode]",
+      help: "client (when given without a mode): print the objects, contact no cluster; server: let the cluster check them",
+      on: ["run"],
+    },
   }),
   wait: setting({
     key: "wait",
@@ -176,7 +245,11 @@ export const SETTINGS = {
     aliases: ["wait-for-ready"],
     parse: asBool,
     default: true,
-    description: "Wait until every VM is running",
+    cli: {
+      help: "wait until every VM is running",
+      negate: "return as soon as the objects are created",
+      on: ["run"],
+    },
   }),
   timeout: setting({
     key: "timeout",
@@ -184,7 +257,11 @@ export const SETTINGS = {
     env: "VIRTWORK_TIMEOUT",
     parse: asSeconds,
     default: 600,
-    description: "How long to wait for the VMs (seconds, or a duration like 10m)",
+    cli: {
+      value: "<duration>",
+      help: "how long to wait (for the VMs; cleanup: until the objects are gone): seconds or e.g. 10m",
+      on: ["run", "cleanup"],
+    },
   }),
   sshUser: setting({
     key: "ssh-user",
@@ -192,21 +269,26 @@ export const SETTINGS = {
     env: "VIRTWORK_SSH_USER",
     parse: asLinuxUser,
     default: "virtwork",
-    description: "Guest user created when SSH credentials are given",
+    cli: { value: "<name>", help: "guest user created when SSH credentials are given", on: ["plan"] },
   }),
   sshPassword: setting({
     key: "ssh-password",
     flag: "ssh-password",
     env: "VIRTWORK_SSH_PASSWORD",
     parse: asNonEmptyString,
-    description: "Password of the guest user (enables SSH password login)",
+    cli: { value: "<password>", help: "password of the guest user (prefer the env variable)", on: ["plan"] },
   }),
   sshAuthorizedKeys: setting({
     key: "ssh-authorized-keys",
     flag: "ssh-key",
     env: "VIRTWORK_SSH_AUTHORIZED_KEYS",
     parse: asPublicKeys,
-    description: "SSH public keys of the guest user",
+    cli: {
+      value: "<public-key>",
+      help: "SSH public key of the guest user, repeatable",
+      repeatable: true,
+      on: ["plan"],
+    },
   }),
   sshKeyFiles: setting({
     key: "ssh-key-files",
@@ -214,7 +296,12 @@ export const SETTINGS = {
     env: "VIRTWORK_SSH_KEY_FILES",
     aliases: ["ssh-key-file"],
     parse: asList,
-    description: "Files holding SSH public keys of the guest user",
+    cli: {
+      value: "<path>",
+      help: "file with SSH public keys of the guest user, repeatable",
+      repeatable: true,
+      on: ["plan"],
+    },
   }),
   vmConcurrency: setting({
     key: "vm-concurrency",
@@ -222,7 +309,7 @@ export const SETTINGS = {
     env: "VIRTWORK_VM_CONCURRENCY",
     parse: asInt(1, 1000),
     default: 10,
-    description: "VMs created in parallel",
+    cli: { value: "<n>", help: "VMs created in parallel", on: ["run"] },
   }),
   qps: setting({
     key: "qps",
@@ -230,7 +317,7 @@ export const SETTINGS = {
     env: "VIRTWORK_QPS",
     parse: asInt(1, 10000),
     default: 50,
-    description: "Client-side limit of API requests per second",
+    cli: { value: "<n>", help: "client-side limit of API requests per second", on: ["run", "cleanup"] },
   }),
   burst: setting({
     key: "burst",
@@ -238,15 +325,21 @@ export const SETTINGS = {
     env: "VIRTWORK_BURST",
     parse: asInt(1, 10000),
     default: 100,
-    description: "Requests allowed in a burst above --qps",
+    cli: { value: "<n>", help: "requests allowed in a burst above --qps", on: ["run", "cleanup"] },
   }),
   output: setting<OutputFormat>({
     key: "output",
     flag: "output",
     env: "VIRTWORK_OUTPUT",
-    parse: oneOf("yaml", "json"),
+    parse: oneOf(...OUTPUT_FORMATS),
     default: "yaml",
-    description: "Output format of the printed objects",
+    cli: {
+      short: "-o",
+      value: "<format>",
+      help: "format of printed objects",
+      choices: OUTPUT_FORMATS,
+      on: ["plan"],
+    },
   }),
   showSecrets: setting({
     key: "show-secrets",
@@ -254,22 +347,32 @@ export const SETTINGS = {
     env: "VIRTWORK_SHOW_SECRETS",
     parse: asBool,
     default: false,
-    description: "Print passwords instead of redacting them",
+    cli: { help: "print passwords instead of redacting them", on: ["plan"] },
   }),
   catalogDir: setting({
     key: "catalog-dir",
     flag: "catalog-dir",
     env: "VIRTWORK_CATALOG_DIR",
     parse: asDirectory,
-    default: asDirectory("~/.virtwork/catalog"),
-    description: "Directory of catalog workloads (one sub-directory per entry)",
+    default: asDirectory(CATALOG_DIR),
+    cli: {
+      value: "<dir>",
+      help: "directory of catalog workloads",
+      defaultHelp: CATALOG_DIR,
+      on: ["plan", "workloads"],
+    },
   }),
   fromCatalog: setting({
     key: "from-catalog",
     flag: "from-catalog",
     env: "VIRTWORK_FROM_CATALOG",
     parse: asList,
-    description: "Catalog entries to run (comma-separated); without --workloads only these run",
+    cli: {
+      value: "<entries>",
+      help: "catalog entries to run, comma-separated or repeated; without --workloads only these run",
+      repeatable: true,
+      on: ["plan"],
+    },
   }),
 } as const;
 
@@ -290,5 +393,81 @@ export function workloadEnvName(workload: string, field: WorkloadField | "params
   return `VIRTWORK_WORKLOAD_${upper(workload)}_${upper(field)}`;
 }
 
+/** A flag that is not a layered setting: a command's own, or one feeding per-workload settings. */
+export interface FlagDef extends FlagSpec {
+  long: string;
+  /** The env variable that gives the same. */
+  env?: string;
+  /** Commander's default (--help shows it). */
+  default?: string;
+}
+
+const outputFlag = (choices: readonly string[], on: FlagGroup[]): FlagDef => ({
+  long: "output",
+  short: "-o",
+  value: "<format>",
+  help: "output format",
+  choices,
+  default: choices[0] as string,
+  on,
+});
+
+/** Every flag that is not in SETTINGS; with SETTINGS, the one declaration of the command line. */
+export const FLAGS = {
+  config: {
+    long: "config",
+    value: "<path>",
+    env: "VIRTWORK_CONFIG",
+    help: "YAML config file",
+    on: ["global"],
+  },
+  params: {
+    long: "params",
+    value: "<workload.key=value>",
+    env: "VIRTWORK_PARAMS",
+    help: "workload param, repeatable; values may contain commas",
+    repeatable: true,
+    on: ["plan"],
+  },
+  set: {
+    long: "set",
+    value: "<workload.field=value>",
+    help: `per-workload setting (${Object.keys(WORKLOAD_FIELDS).join(", ")}), repeatable; env: VIRTWORK_WORKLOAD_<NAME>_<FIELD>`,
+    repeatable: true,
+    on: ["plan"],
+  },
+  runId: { long: "run-id", value: "<id>", help: "only what this run created", on: ["cleanup", "status"] },
+  yes: {
+    long: "yes",
+    short: "-y",
+    help: "do not ask for confirmation (required without a terminal)",
+    on: ["cleanup"],
+  },
+  cleanupDryRun: { long: "dry-run", help: "only show what would be deleted", on: ["cleanup"] },
+  cleanupWait: { long: "wait", help: "wait until the objects are gone", on: ["cleanup"] },
+  deleteNamespace: {
+    long: "delete-namespace",
+    help: "also delete the namespace, if virtwork created it and nothing else lives there",
+    on: ["cleanup"],
+  },
+  cleanupOutput: outputFlag(["text", "json"], ["cleanup"]),
+  statusOutput: outputFlag(["table", "json"], ["status"]),
+  workloadsOutput: outputFlag(["table", "yaml", "json"], ["workloads"]),
+  historyOutput: outputFlag(["table", "json"], ["history", "history show"]),
+  limit: { long: "limit", value: "<n>", help: "how many runs to list", default: "20", on: ["history"] },
+  versionOutput: outputFlag(["text", "json"], ["version"]),
+} satisfies Record<string, FlagDef>;
+
 /** Env vars read outside the settings table. */
-export const EXTRA_ENV = ["VIRTWORK_CONFIG", "VIRTWORK_PARAMS"] as const;
+export const EXTRA_ENV = [FLAGS.config.env, FLAGS.params.env] as const;
+
+/** The flags of SETTINGS offered in `groups`: what a command may hand to the settings resolver. */
+export function settingFlags(flags: Record<string, unknown>, groups: FlagGroup[]): Record<string, unknown> {
+  const names = new Set(
+    (Object.values(SETTINGS) as SettingDef<unknown>[]).flatMap((d) =>
+      d.flag && d.cli?.on.some((g) => groups.includes(g)) ? [d.flag] : [],
+    ),
+  );
+  names.add(FLAGS.config.long);
+  return Object.fromEntries(Object.entries(flags).filter(([k]) => names.has(k)));
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describeRun } from "../audit/describe.ts";
 import { loadConfig } from "../config/load.ts";
+import { settingFlags } from "../config/settings.ts";
 import { UsageError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Registry } from "../workloads/registry.ts";
@@ -106,20 +107,6 @@ export const CLEANUP_STEPS: readonly Step<CleanupState>[] = [
   },
 ];
 
-/** Flags of `cleanup` that are settings; its --dry-run and --wait are its own. */
-const CONFIG_FLAGS = [
-  "namespace",
-  "kubeconfig",
-  "context",
-  "config",
-  "verbose",
-  "audit",
-  "audit-db",
-  "qps",
-  "burst",
-  "timeout",
-];
-
 export interface CleanupInput {
   flags: Record<string, unknown>;
   env: Record<string, string | undefined>;
@@ -135,10 +122,9 @@ export interface CleanupInput {
 /** `virtwork cleanup`: select → preview → confirm → delete → wait until gone, recorded in the audit trail. */
 export async function cleanUp(input: CleanupInput): Promise<CleanupReport> {
   const { options, logger } = input;
-  const configFlags = Object.fromEntries(
-    Object.entries(input.flags).filter(([k]) => CONFIG_FLAGS.includes(k)),
-  );
-  const { config } = loadConfig({ flags: configFlags, env: input.env, registry: input.registry });
+  // Its own --dry-run and --wait are not the run settings of the same name.
+  const flags = settingFlags(input.flags, ["global", "cleanup"]);
+  const { config } = loadConfig({ flags, env: input.env, registry: input.registry });
   if (options.runId !== undefined && !/^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$/.test(options.runId)) {
     throw new UsageError(
       `--run-id: "${options.runId}" is not a run id (e.g. the uuid printed by virtwork run)`,

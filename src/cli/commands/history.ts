@@ -1,20 +1,16 @@
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { UsageError } from "../../errors.ts";
 import { listHistory, showHistory } from "../../ops/history.ts";
 import { type CliContext, commandSetup } from "../context.ts";
+import { addOptions } from "../options.ts";
 import { renderRun, renderRuns } from "../render/history.ts";
 
 type Format = "table" | "json";
-
-const outputOption = () =>
-  new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table");
 
 export function historyCommand(program: Command, ctx: CliContext): Command {
   const history = program
     .command("history")
     .description("List recorded runs and cleanups (newest first) from the audit database")
-    .addOption(outputOption())
-    .option("--limit <n>", "how many runs to list", "20")
     .addHelpText(
       "after",
       `
@@ -26,22 +22,22 @@ Examples:
   virtwork history -o json | jq '.[] | select(.status == "failed") | .runId'
   virtwork history show 3f2a9c1e          # a unique prefix of the run id is enough
   virtwork history --audit-db postgres://virtwork@db.example:5432/virtwork`,
-    )
-    .action(async (opts: { output: Format; limit: string }, command: Command) => {
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1)
-        throw new UsageError(`--limit: must be a positive integer, got "${opts.limit}"`);
-      const { flags } = commandSetup(command, ctx);
-      const { runs, location } = await listHistory({ flags, env: ctx.env, limit });
-      if (opts.output === "json") return ctx.stdout(`${JSON.stringify(runs, null, 2)}\n`);
-      ctx.stdout(runs.length ? renderRuns(runs) : `No runs recorded in ${location}\n`);
-    });
-  history
+    );
+  addOptions(history, "history").action(async (opts: { output: Format; limit: string }, command: Command) => {
+    const limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new UsageError(`--limit: must be a positive integer, got "${opts.limit}"`);
+    const { flags } = commandSetup(command, ctx);
+    const { runs, location } = await listHistory({ flags, env: ctx.env, limit });
+    if (opts.output === "json") return ctx.stdout(`${JSON.stringify(runs, null, 2)}\n`);
+    ctx.stdout(runs.length ? renderRuns(runs) : `No runs recorded in ${location}\n`);
+  });
+  const show = history
     .command("show")
     .description("Show one run: its settings, VMs with phase and timings, and its timeline of events")
-    .argument("<run-id>", "the run id, or a unique prefix of it")
-    .addOption(outputOption())
-    .action(async (runId: string, opts: { output: Format }, command: Command) => {
+    .argument("<run-id>", "the run id, or a unique prefix of it");
+  addOptions(show, "history show").action(
+    async (runId: string, opts: { output: Format }, command: Command) => {
       const { flags } = commandSetup(command, ctx);
       const run = await showHistory({ flags, env: ctx.env, runId });
       // The parent parses `-o` when it follows the run id (`history show ID -o json`).
@@ -51,7 +47,8 @@ Examples:
           ? (parent.opts().output as Format)
           : opts.output;
       ctx.stdout(output === "json" ? `${JSON.stringify(run, null, 2)}\n` : renderRun(run));
-    });
+    },
+  );
   // Registered outside the command loop of buildProgram, so it sets up its own error handling.
   for (const cmd of [history, ...history.commands]) {
     cmd.showSuggestionAfterError(true).exitOverride().configureOutput(program.configureOutput());

@@ -3,7 +3,7 @@ import { OUTCOMES } from "../../ops/outcome.ts";
 import { runWorkloads } from "../../ops/run.ts";
 import { toYaml } from "../../util/yaml-emit.ts";
 import { type CliContext, commandSetup } from "../context.ts";
-import { addPlanOptions, addRunOptions } from "../options.ts";
+import { addOptions } from "../options.ts";
 import { toJsonList, toYamlDocuments } from "../output.ts";
 import { terminalStatus } from "../progress.ts";
 import { renderSummary, runProblem, summaryData } from "../render/run.ts";
@@ -30,7 +30,7 @@ Examples:
   # Let the cluster's admission check everything without creating anything
   virtwork run --dry-run=server --workloads all`,
     );
-  addRunOptions(addPlanOptions(cmd));
+  addOptions(addOptions(cmd, "plan"), "run");
   cmd.action(async (_opts, command: Command) => {
     const { flags, logger } = commandSetup(command, ctx);
     const status = terminalStatus(ctx, Boolean(process.stderr.isTTY), logger);

@@ -1,6 +1,7 @@
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { vmStatus } from "../../ops/status.ts";
 import { type CliContext, commandSetup } from "../context.ts";
+import { addOptions } from "../options.ts";
 import { toTable } from "../output.ts";
 
 function age(created: string, now: Date): string {
@@ -12,15 +13,12 @@ function age(created: string, now: Date): string {
 }
 
 export function statusCommand(program: Command, ctx: CliContext): Command {
-  return program
+  const cmd = program
     .command("status")
     .description("Show virtwork's VMs in the namespace: run, workload, role, phase, node, IP, age")
-    .option("--run-id <id>", "only the VMs of this run")
-    .addOption(
-      new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"),
-    )
-    .addHelpText("after", "\nExamples:\n  virtwork status\n  virtwork status -n perf --run-id 3f2a… -o json")
-    .action(async (opts: { runId?: string; output: string }, command: Command) => {
+    .addHelpText("after", "\nExamples:\n  virtwork status\n  virtwork status -n perf --run-id 3f2a… -o json");
+  return addOptions(cmd, "status").action(
+    async (opts: { runId?: string; output: string }, command: Command) => {
       const { flags, logger } = commandSetup(command, ctx);
       const { namespace, rows } = await vmStatus({
         flags,
@@ -55,5 +53,6 @@ export function statusCommand(program: Command, ctx: CliContext): Command {
           ]),
         ),
       );
-    });
+    },
+  );
 }

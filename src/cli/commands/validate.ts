@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { validateConfig } from "../../ops/validate.ts";
 import { checksError, renderChecks } from "../../workloads/catalog/check.ts";
 import { type CliContext, commandSetup } from "../context.ts";
-import { addPlanOptions } from "../options.ts";
+import { addOptions } from "../options.ts";
 
 export function validateCommand(program: Command, ctx: CliContext): Command {
   const cmd = program
@@ -24,7 +24,7 @@ Examples:
   virtwork validate database --params database.clients=20
   virtwork validate --catalog-dir ./catalog redis-bench --params redis-bench.num-clients=50`,
     );
-  addPlanOptions(cmd);
+  addOptions(cmd, "plan");
   cmd.action((names: string[], _opts, command: Command) => {
     const { flags, logger } = commandSetup(command, ctx);
     const report = validateConfig({ names, flags, env: ctx.env, logger, registry: ctx.registry });

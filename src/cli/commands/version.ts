@@ -1,18 +1,16 @@
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { buildInfo } from "../../build-info.ts";
 import type { CliContext } from "../context.ts";
+import { addOptions } from "../options.ts";
 
 export function versionCommand(program: Command, ctx: CliContext): Command {
-  return program
-    .command("version")
-    .description("Print the version, commit and build date")
-    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
-    .action((opts: { output: string }) => {
-      const info = { ...buildInfo, node: process.version };
-      ctx.stdout(
-        opts.output === "json"
-          ? `${JSON.stringify(info)}\n`
-          : `virtwork ${info.version} (commit ${info.commit}, built ${info.buildDate}, node ${info.node})\n`,
-      );
-    });
+  const cmd = program.command("version").description("Print the version, commit and build date");
+  return addOptions(cmd, "version").action((opts: { output: string }) => {
+    const info = { ...buildInfo, node: process.version };
+    ctx.stdout(
+      opts.output === "json"
+        ? `${JSON.stringify(info)}\n`
+        : `virtwork ${info.version} (commit ${info.commit}, built ${info.buildDate}, node ${info.node})\n`,
+    );
+  });
 }
