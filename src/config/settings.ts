@@ -1,4 +1,4 @@
-import { GUEST_OS_NAMES, type GuestOsName } from "../workloads/guest.ts";
+import { GUEST_OS_NAMES } from "../workloads/guest.ts";
 import { createRegistry, defaultWorkloadNames } from "../workloads/registry.ts";
 import {
   asBool,
@@ -71,7 +71,8 @@ export interface SettingDef<T> {
   cli?: FlagSpec;
 }
 
-function setting<T>(def: SettingDef<T>): SettingDef<T> {
+/** Keeps each entry's own types (what `parse` returns, whether there is a default). */
+function setting<const D extends SettingDef<unknown>>(def: D): D {
   return def;
 }
 
@@ -200,7 +201,7 @@ export const SETTINGS = {
     default: "quay.io/containerdisks/fedora:42",
     cli: { value: "<image>", help: "boot disk image", on: ["plan"] },
   }),
-  guestOs: setting<GuestOsName>({
+  guestOs: setting({
     key: "guest-os",
     flag: "guest-os",
     env: "VIRTWORK_GUEST_OS",
@@ -226,7 +227,7 @@ export const SETTINGS = {
       on: ["plan"],
     },
   }),
-  dryRun: setting<DryRunMode>({
+  dryRun: setting({
     key: "dry-run",
     flag: "dry-run",
     env: "VIRTWORK_DRY_RUN",
@@ -327,7 +328,7 @@ export const SETTINGS = {
     default: 100,
     cli: { value: "<n>", help: "requests allowed in a burst above --qps", on: ["run", "cleanup"] },
   }),
-  output: setting<OutputFormat>({
+  output: setting({
     key: "output",
     flag: "output",
     env: "VIRTWORK_OUTPUT",

@@ -1,45 +1,19 @@
 import { existsSync, readFileSync } from "node:fs";
-import { parse } from "yaml";
 import type { Auditor, RunDetail, RunSummary } from "../audit/auditor.ts";
 import { openAuditor } from "../audit/open.ts";
 import { isPostgresUrl } from "../audit/postgres.ts";
 import { defaultSqlitePath } from "../audit/sqlite.ts";
-import { SETTINGS } from "../config/settings.ts";
-import { ValueProblem } from "../config/values.ts";
+import { openConfigFile } from "../config/file.ts";
+import { resolveSettings, SettingLayers } from "../config/layers.ts";
 import { UsageError } from "../errors.ts";
 
 type Env = Record<string, string | undefined>;
 
-/** --audit / --audit-db from flag > env > config file, the same chain as every setting. */
+/** --audit / --audit-db through the same layers as every setting (flag > env > config file). */
 function auditSettings(flags: Record<string, unknown>, env: Env) {
-  const configPath = (flags.config as string | undefined) ?? env.VIRTWORK_CONFIG;
-  let file: Record<string, unknown> = {};
-  if (configPath) {
-    try {
-      file = (parse(readFileSync(configPath, "utf8")) as Record<string, unknown> | null) ?? {};
-    } catch (err) {
-      throw new UsageError(`config file ${configPath}: ${(err as Error).message.split("\n")[0]}`);
-    }
-  }
-  const pick = (def: { flag?: string; env: string; key: string }): [unknown, string] | undefined => {
-    if (def.flag && flags[def.flag] !== undefined) return [flags[def.flag], `--${def.flag}`];
-    if (env[def.env]) return [env[def.env], def.env];
-    const key = [def.key, def.key.replace(/-/g, "_")].find((k) => file[k] !== undefined && file[k] !== null);
-    return key ? [file[key], `config file ${configPath}: ${key}`] : undefined;
-  };
-  const parseFrom = <T>(def: { parse: (raw: unknown) => T }, given: [unknown, string] | undefined) => {
-    if (!given) return undefined;
-    try {
-      return def.parse(given[0]);
-    } catch (err) {
-      if (err instanceof ValueProblem) throw new UsageError(`${given[1]}: ${err.message}`);
-      throw err;
-    }
-  };
-  return {
-    enabled: parseFrom(SETTINGS.audit, pick(SETTINGS.audit)) ?? true,
-    target: parseFrom(SETTINGS.auditDb, pick(SETTINGS.auditDb)),
-  };
+  const file = openConfigFile(flags, env, (path) => readFileSync(path, "utf8"));
+  const { audit, auditDb } = resolveSettings(["audit", "auditDb"], new SettingLayers(flags, env, file));
+  return { enabled: audit, target: auditDb };
 }
 
 /** Opens the configured audit database for reading; `fn` gets undefined when there is none yet. */
