@@ -56,7 +56,7 @@ audit-test: $(DEPS_STAMP) ## audit trail tests: SQLite, and a throwaway PostgreS
 	url=$$(scripts/postgres-test-server.sh); trap 'scripts/postgres-test-server.sh stop' EXIT; \
 	VIRTWORK_TEST_PG_URL=$$url npm run --silent test:audit
 
-SUITES := lint unit compat guest-artifacts guest-test audit-test integration
+SUITES := lint unit compat guest-artifacts guest-test audit-test integration cache-lock-test
 test: ## everything CI runs, one suite after another; says first what a cold cache builds, ends with a table of suite durations (cold ~45 min on 2 cores, warm ~20)
 	@MAKE="$(MAKE)" scripts/test-suites.sh $(SUITES)
 

@@ -7,6 +7,10 @@
 //   exitAt    when virtwork's process exited
 //   waitStart when the benchmark received virtwork's "waiting for VMs to be running" line
 //   vms       the VM names virtwork reported
+//   firstSeen optional Map VM name → the first observation of Running by another observer (the
+//             simulator's patch response, this benchmark's idle watch): splits the lag into the
+//             API server's share (sent → first observed, ≥ 0) and what is left for virtwork (two
+//             observers of one event: this can be a few ms below 0, so it is information only)
 // Lags: per VM (seen − running, for the VMs that went Running after waitStart), and for the
 // last VM: all Running (max running) → virtwork saw them all (max seen) / exited.
 // A missing input or a lag below 0 makes the measurement invalid: `problems` says why.
@@ -16,7 +20,7 @@ const pct = (values, p) => {
   return s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] : Number.NaN;
 };
 
-export function detectionLag({ running, seen, exitAt, waitStart, vms }) {
+export function detectionLag({ running, seen, exitAt, waitStart, vms, firstSeen = new Map() }) {
   const problems = [];
   const noRunning = vms.filter((v) => !Number.isFinite(running.get(v)));
   const noSeen = vms.filter((v) => !Number.isFinite(seen.get(v)));
@@ -48,6 +52,9 @@ export function detectionLag({ running, seen, exitAt, waitStart, vms }) {
   if (lagExit < 0) problems.push(`virtwork exited ${-lagExit} ms before the last VM was sent Running`);
   if (!perVm.length) problems.push("no VM went Running while virtwork waited: nothing measured");
   const lags = perVm.map((x) => x.lag);
+  const split = perVm.filter((x) => Number.isFinite(firstSeen.get(x.vm)));
+  const apiShare = split.map((x) => firstSeen.get(x.vm) - running.get(x.vm));
+  const afterApi = split.map((x) => seen.get(x.vm) - firstSeen.get(x.vm));
   return {
     valid: problems.length === 0,
     problems,
@@ -61,5 +68,8 @@ export function detectionLag({ running, seen, exitAt, waitStart, vms }) {
     exitAt,
     lagSeen,
     lagExit,
+    split: split.length,
+    apiShareMedian: pct(apiShare, 50),
+    afterApiMedian: pct(afterApi, 50),
   };
 }

@@ -35,6 +35,18 @@ test("lags from the simulator's Running time to virtwork's observation", () => {
   assert.equal(r.lagExit, 200);
 });
 
+test("the API server's share and what is left for virtwork, when another observer saw it first", () => {
+  const firstSeen = new Map([
+    ["a", 1140],
+    ["b", 1250],
+    ["c", 1520],
+  ]);
+  const r = detectionLag({ ...base, firstSeen });
+  assert.equal(r.split, 3);
+  assert.equal(r.apiShareMedian, 40); // 40, 50, 20
+  assert.equal(r.afterApiMedian, 10); // 10, 10, 10
+});
+
 test("a VM seen before it was sent Running makes the measurement invalid", () => {
   const r = detectionLag({ ...base, seen: new Map([...base.seen, ["b", 1190]]) });
   assert.equal(r.valid, false);
