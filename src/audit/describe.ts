@@ -41,12 +41,12 @@ export function describeRun(config: Config, options: DescribeOptions): RunStart 
       name: w.name,
       vmCount: w.vmCount,
       cpuCores: w.cpuCores,
-      memory: w.memory,
+      memory: w.memory.text,
       params: Object.fromEntries(
         Object.entries(w.params).map(([k, v]) => [k, SECRET_PARAM.test(k) && v !== "" ? "<redacted>" : v]),
       ),
     })),
-    diskSize: config.diskSize,
+    diskSize: config.diskSize.text,
     containerDiskImage: config.containerDiskImage,
     storageClass: config.storageClass,
     dryRun: config.dryRun,
@@ -63,8 +63,8 @@ export function describeRun(config: Config, options: DescribeOptions): RunStart 
     settings: JSON.parse(JSON.stringify(settings)) as Record<string, unknown>,
     containerDiskImage: config.containerDiskImage,
     defaultCpuCores: mostCommon(config.workloads.map((w) => w.cpuCores)),
-    defaultMemory: mostCommon(config.workloads.map((w) => w.memory)),
-    dataDiskSize: config.diskSize,
+    defaultMemory: mostCommon(config.workloads.map((w) => w.memory.text)),
+    dataDiskSize: config.diskSize.text,
     dryRun: options.command === "dry-run" || options.command === "cleanup --dry-run",
     sshAuthConfigured,
     waitForReady: config.wait,
@@ -100,11 +100,11 @@ function workloadRecords(config: Config, plan: Plan): WorkloadRecord[] {
       name: w.name,
       vmCount: w.vms,
       cpuCores: selected?.cpuCores ?? 0,
-      memory: selected?.memory ?? "",
+      memory: selected?.memory.text ?? "",
       hasDataDisk,
       requiresService: withService.has(w.name),
     };
-    if (hasDataDisk) record.dataDiskSize = config.diskSize;
+    if (hasDataDisk) record.dataDiskSize = config.diskSize.text;
     return record;
   });
 }
@@ -116,12 +116,12 @@ function vmRecords(config: Config, plan: Plan): VmRecord[] {
       name: vm.name,
       workload: vm.workload,
       cpuCores: selected?.cpuCores ?? 0,
-      memory: selected?.memory ?? "",
+      memory: selected?.memory.text ?? "",
       containerDiskImage: config.containerDiskImage,
       hasDataDisk: vm.dataVolumes.length > 0,
     };
     if (vm.role !== undefined) record.role = vm.role;
-    if (vm.dataVolumes.length > 0) record.dataDiskSize = config.diskSize;
+    if (vm.dataVolumes.length > 0) record.dataDiskSize = config.diskSize.text;
     return record;
   });
 }

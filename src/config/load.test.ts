@@ -153,7 +153,7 @@ const GLOBAL: Layered[] = [
     fileKey: "memory",
     values: { file: "3Gi", env: "4Gi", flag: "512Mi" },
     expected: { default: "2Gi", file: "3Gi", env: "4Gi", flag: "512Mi" },
-    get: (c) => c.workloads[0]?.memory,
+    get: (c) => c.workloads[0]?.memory.text,
   },
   {
     setting: "disk-size",
@@ -162,7 +162,7 @@ const GLOBAL: Layered[] = [
     fileKey: "disk-size",
     values: { file: "20Gi", env: "30Gi", flag: "1Ti" },
     expected: { default: "10Gi", file: "20Gi", env: "30Gi", flag: "1Ti" },
-    get: (c) => c.diskSize,
+    get: (c) => c.diskSize.text,
   },
   {
     setting: "container-disk-image",
@@ -401,7 +401,7 @@ describe("per-workload settings priority", () => {
   ] as const;
   const pick = (c: Config, field: string) => {
     const w = c.workloads.find((x) => x.name === "chaos-disk");
-    return field === "vm-count" ? w?.vmCount : field === "cpu-cores" ? w?.cpuCores : w?.memory;
+    return field === "vm-count" ? w?.vmCount : field === "cpu-cores" ? w?.cpuCores : w?.memory.text;
   };
   for (const c of cases) {
     it(c.field, () => {
@@ -462,7 +462,7 @@ describe("configuration file", () => {
       },
     });
     assert.equal(config.workloads[0]?.cpuCores, 6);
-    assert.equal(config.diskSize, "5Gi");
+    assert.equal(config.diskSize.text, "5Gi");
     assert.equal(config.containerDiskImage, "x.io/y:1");
     assert.equal(config.workloads.find((w) => w.name === "chaos-disk")?.vmCount, 2);
   });
@@ -470,7 +470,7 @@ describe("configuration file", () => {
   it("accepts the original's wait-for-ready and data-disk-size keys", () => {
     const { config } = load({ file: { "wait-for-ready": false, "data-disk-size": "7Gi" } });
     assert.equal(config.wait, false);
-    assert.equal(config.diskSize, "7Gi");
+    assert.equal(config.diskSize.text, "7Gi");
   });
 
   it("an empty file is the defaults", () => {

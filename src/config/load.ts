@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { SshAccess } from "../cloudinit/cloud-config.ts";
+import type { Quantity } from "../util/quantity.ts";
 import { type CatalogSource, openCatalog } from "../workloads/catalog/source.ts";
 import { type GuestOsName, guestOsFromImage } from "../workloads/guest.ts";
 import { resolveParams } from "../workloads/params.ts";
@@ -17,7 +18,7 @@ export interface SelectedWorkload {
   name: string;
   vmCount: number;
   cpuCores: number;
-  memory: string;
+  memory: Quantity;
   params: Record<string, string>;
 }
 
@@ -29,7 +30,7 @@ export interface Config {
   audit: boolean;
   auditDb?: string;
   workloads: SelectedWorkload[];
-  diskSize: string;
+  diskSize: Quantity;
   containerDiskImage: string;
   /** The guest profile: --guest-os, else implied by a well-known containerdisk image, else fedora. */
   guestOs: GuestOsName;

@@ -181,7 +181,7 @@ export const SETTINGS = {
     flag: "memory",
     env: "VIRTWORK_MEMORY",
     parse: asMemory,
-    default: "2Gi",
+    default: asMemory("2Gi"),
     cli: { value: "<quantity>", help: "memory per VM", on: ["plan"] },
   }),
   diskSize: setting({
@@ -190,7 +190,7 @@ export const SETTINGS = {
     env: "VIRTWORK_DISK_SIZE",
     aliases: ["data-disk-size"],
     parse: asQuantity,
-    default: "10Gi",
+    default: asQuantity("10Gi"),
     cli: { value: "<quantity>", help: "size of each data disk", on: ["plan"] },
   }),
   containerDiskImage: setting({

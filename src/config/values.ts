@@ -61,18 +61,20 @@ export function asList(raw: unknown): string[] {
   return items.map((item) => item.trim()).filter((item) => item !== "");
 }
 
-export function asQuantity(raw: unknown): string {
+/** A byte size (a data disk); stays a Quantity from here on. */
+export function asQuantity(raw: unknown): Quantity {
   const text = asNonEmptyString(raw);
   const parsed = Quantity.parseSize(text);
   if (!(parsed instanceof Quantity)) throw new ValueProblem(parsed.problem);
-  return parsed.text;
+  return parsed;
 }
 
-export function asMemory(raw: unknown): string {
+/** A VM's memory: at least 1Mi; stays a Quantity from here on. */
+export function asMemory(raw: unknown): Quantity {
   const text = asNonEmptyString(raw);
   const parsed = Quantity.parseSize(text, 1024 * 1024);
   if (!(parsed instanceof Quantity)) throw new ValueProblem(parsed.problem.replace("bytes", "bytes (1Mi)"));
-  return parsed.text;
+  return parsed;
 }
 
 export function asDnsLabel(raw: unknown): string {

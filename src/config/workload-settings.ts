@@ -1,4 +1,5 @@
 import { UsageError } from "../errors.ts";
+import type { Quantity } from "../util/quantity.ts";
 import { didYouMean } from "../util/suggest.ts";
 import type { SourcedValue } from "../workloads/params.ts";
 import { type ConfigFile, canonicalKey } from "./file.ts";
@@ -14,7 +15,7 @@ export type WorkloadOverrides = Partial<{
   enabled: boolean;
   "vm-count": number;
   "cpu-cores": number;
-  memory: string;
+  memory: Quantity;
 }>;
 
 type GivenFields = Map<string, Partial<Record<WorkloadField, [unknown, string]>>>;

@@ -4,6 +4,7 @@ import type {
   IoK8sApiCoreV1Service,
 } from "@kubevirt-ui-ext/kubevirt-api/kubernetes";
 import type { V1VirtualMachine } from "@kubevirt-ui-ext/kubevirt-api/kubevirt";
+import type { Quantity } from "../util/quantity.ts";
 import type { DataDisk, ServiceSpec } from "./inputs.ts";
 import { LABEL_COMPONENT, LABEL_ROLE, type Labels } from "./labels.ts";
 import { dataVolumeName } from "./names.ts";
@@ -55,11 +56,11 @@ export interface VirtualMachineInput {
   namespace: string;
   labels: Labels;
   cpuCores: number;
-  memory: string;
+  memory: Quantity;
   image: string;
   secretName: string;
   dataDisks: DataDisk[];
-  diskSize: string;
+  diskSize: Quantity;
   storageClass?: string;
 }
 
@@ -80,7 +81,7 @@ export function virtualMachine(input: VirtualMachineInput): VirtualMachine {
         spec: {
           domain: {
             cpu: { cores: input.cpuCores },
-            resources: { requests: { memory: input.memory } },
+            resources: { requests: { memory: input.memory.text } },
             devices: {
               disks: [
                 { name: "containerdisk", disk: { bus: "virtio" } },
@@ -110,7 +111,7 @@ export function virtualMachine(input: VirtualMachineInput): VirtualMachine {
       spec: {
         source: { blank: {} },
         storage: {
-          resources: { requests: { storage: disk.size ?? input.diskSize } },
+          resources: { requests: { storage: disk.size ?? input.diskSize.text } },
           ...(input.storageClass ? { storageClassName: input.storageClass } : {}),
         },
       },

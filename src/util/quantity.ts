@@ -57,4 +57,9 @@ export class Quantity {
   toString(): string {
     return this.text;
   }
+
+  /** As JSON (audit settings, summaries), a quantity is its text, as Kubernetes writes it. */
+  toJSON(): string {
+    return this.text;
+  }
 }

@@ -53,7 +53,7 @@ test("describeRun: columns from the config, rows from the plan, secrets reduced 
     start.vms.map((vm) => [vm.name, vm.workload, vm.role ?? null]),
     plan.vms.map((vm) => [vm.name, vm.workload, vm.role ?? null]),
   );
-  assert.equal(start.workloads.find((w) => w.name === "disk")?.dataDiskSize, config.diskSize);
+  assert.equal(start.workloads.find((w) => w.name === "disk")?.dataDiskSize, config.diskSize.text);
   assert.equal(start.workloads.find((w) => w.name === "cpu")?.dataDiskSize, undefined);
   assert.equal(start.settings.sshAuthConfigured, true);
   const text = JSON.stringify(start);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
+import { BUILTIN_WORKLOADS } from "../../src/workloads/registry.ts";
 import { virtwork } from "./cli.ts";
 
 interface Obj {
@@ -100,7 +101,7 @@ describe("other commands", () => {
     assert.match(json.version, /^\d+\.\d+\.\d+$/);
   });
 
-  it("workloads lists the nine workloads with every param's name, type, default and description", () => {
+  it("workloads lists every built-in workload with every param's name, type, default and description", () => {
     const r = virtwork(["workloads", "-o", "json"]);
     assert.equal(r.status, 0, r.stderr);
     const list = JSON.parse(r.stdout) as {
@@ -108,10 +109,13 @@ describe("other commands", () => {
       default: boolean;
       params: Record<string, string>[];
     }[];
-    assert.equal(list.length, 9);
+    assert.deepEqual(
+      list.map((w) => w.name),
+      BUILTIN_WORKLOADS.map((w) => w.name),
+    );
     assert.deepEqual(
       list.filter((w) => !w.default).map((w) => w.name),
-      ["chaos-disk", "chaos-network", "chaos-process"],
+      BUILTIN_WORKLOADS.filter((w) => w.optIn).map((w) => w.name),
     );
     for (const w of list)
       for (const p of w.params) assert.deepEqual(Object.keys(p), ["name", "type", "default", "description"]);
