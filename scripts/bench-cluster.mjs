@@ -260,15 +260,44 @@ async function round(count) {
   const sim = await simulator(name, simRunning);
   // A cross-check, printed next to the lag: a plain watch in this process, stamped on arrival.
   const observed = new Map();
-  const watch = await new k8s.Watch(admin).watch(
-    `/apis/kubevirt.io/v1/namespaces/${name}/virtualmachineinstances`,
-    { timeoutSeconds: 25 * 60 },
-    (_type, vmi) => {
-      if (vmi?.status?.phase === "Running" && !observed.has(vmi.metadata.name))
-        observed.set(vmi.metadata.name, Date.now());
+  // client-node's Watch gives up after 30 s without data: short watches, resumed from the last
+  // resourceVersion, so this observer misses nothing.
+  const watcher = new k8s.Watch(admin);
+  let watchVersion;
+  let current;
+  let watching = true;
+  const follow = async () => {
+    while (watching) {
+      const ended = new Promise((resolveWatch) => {
+        watcher
+          .watch(
+            `/apis/kubevirt.io/v1/namespaces/${name}/virtualmachineinstances`,
+            {
+              timeoutSeconds: 20,
+              allowWatchBookmarks: true,
+              ...(watchVersion ? { resourceVersion: watchVersion } : {}),
+            },
+            (_type, vmi) => {
+              if (vmi?.metadata?.resourceVersion) watchVersion = vmi.metadata.resourceVersion;
+              if (vmi?.status?.phase === "Running" && !observed.has(vmi.metadata.name))
+                observed.set(vmi.metadata.name, Date.now());
+            },
+            () => resolveWatch(),
+          )
+          .then((req) => {
+            current = req;
+          }, resolveWatch);
+      });
+      await ended;
+    }
+  };
+  const following = follow();
+  const watch = {
+    abort: () => {
+      watching = false;
+      current?.abort();
     },
-    () => {},
-  );
+  };
   try {
     const kubeconfig = kubeconfigFor(ns.name);
     const before = await dispatched();
@@ -353,6 +382,7 @@ async function round(count) {
     };
   } finally {
     watch.abort();
+    await Promise.race([following, new Promise((r) => setTimeout(r, 5000))]);
     await sim.stop();
     await deleteNamespace(name, { wait: false });
   }
