@@ -98,7 +98,7 @@ async function cloudInitDone(vm: Vm, log: (m: string) => void, t0: number): Prom
     },
     sign: async (v) => signs.get(v) ?? "",
     onSign: (v, sign) => {
-      const stage = /"stage":"?([^",]*)/.exec(sign)?.[1];
+      const stage = /"stage":"?([^",\s]*)/.exec(sign)?.[1];
       if (stage && stage !== "null" && stage !== lastStage) {
         lastStage = stage;
         log(`${v.spec.name}: cloud-init stage ${stage} at +${((Date.now() - t0) / 1000).toFixed(0)}s`);
@@ -232,7 +232,7 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
     stages.end();
     log(`${c.workload}: agents up after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
     stages.begin("cloud-init");
-    for (const vm of vms) await cloudInitDone(vm, (m) => log(`${c.workload}: ${m}`), t0);
+    for (const vm of vms) await cloudInitDone(vm, log, t0);
     stages.end();
     log(`${c.workload}: cloud-init done after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
     stages.begin("unit");
