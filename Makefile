@@ -13,7 +13,7 @@ export npm_config_update_notifier := false
 
 DEPS_STAMP := node_modules/.virtwork-installed
 
-.PHONY: help deps build lint typecheck unit test demo bench clean compat guest-test
+.PHONY: help deps build lint typecheck unit test demo plan bench clean compat guest-test completion-test
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -60,10 +60,17 @@ SUITES := lint unit compat guest-artifacts guest-test audit-test integration cac
 test: ## everything CI runs, one suite after another; says first what a cold cache builds, ends with a table of suite durations (cold ~45 min on 2 cores, warm ~20)
 	@MAKE="$(MAKE)" scripts/test-suites.sh $(SUITES)
 
+completion-test: build ## shell completion: bash driven like bash does; the zsh and fish scripts load (installs zsh, fish)
+	scripts/install-shells.sh
+	node --test --experimental-strip-types --test-reporter=spec test/unit/completion.test.ts test/unit/cli-screen.test.ts
+
 compat: build ## the built CLI on the oldest supported Node (22.12), unpacked into the cache
 	bash test/compat/min-node.sh
 
-demo: build ## dry-run of the default plan: prints every object a run would create
+demo: build ## the main job on the local sandbox: start it, run, status, history show, cleanup, stop (cold: builds the cluster once)
+	bash scripts/demo.sh
+
+plan: build ## instant dry-run of the default plan: prints every object a run would create, no cluster
 	bin/virtwork run --dry-run
 
 bench: build ## start-up and planning benchmarks (reports, never fails on timing)

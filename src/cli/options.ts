@@ -1,4 +1,4 @@
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { FLAGS, type FlagDef, type FlagGroup, type FlagSpec, SETTINGS } from "../config/settings.ts";
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -10,7 +10,16 @@ function option(long: string, spec: FlagSpec, help: string): Option {
     `${spec.short ? `${spec.short}, ` : ""}--${long}${spec.value ? ` ${spec.value}` : ""}`,
     help,
   );
-  if (spec.choices) option.choices(spec.choices);
+  if (spec.choices) {
+    // `-o json`, `-ojson`, `--output=json` and `-o=json` (commander hands "=json" over) all work.
+    const choices = spec.choices;
+    option.choices(choices).argParser((raw: string) => {
+      const value = raw.replace(/^=/, "");
+      if (!choices.includes(value))
+        throw new InvalidArgumentError(`Allowed choices are ${choices.join(", ")}.`);
+      return value;
+    });
+  }
   if (spec.repeatable) option.argParser(collect);
   return option;
 }

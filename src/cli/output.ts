@@ -20,3 +20,33 @@ export function toTable(headers: string[], rows: string[][]): string {
       .trimEnd();
   return `${[line(headers), ...rows.map(line)].join("\n")}\n`;
 }
+
+/** A column of a list: its header, its cell, and whether only `-o wide` shows it. */
+export interface Column<T> {
+  header: string;
+  cell: (row: T) => string;
+  wide?: boolean;
+}
+
+export type ListFormat = "yaml" | "json" | "wide" | "name";
+
+/**
+ * A list the kubectl way: a table (more columns with `-o wide`), one name per line (`-o name`),
+ * or the data as JSON/YAML.
+ */
+export function renderList<T>(
+  format: ListFormat | undefined,
+  rows: readonly T[],
+  columns: readonly Column<T>[],
+  name: (row: T) => string,
+  data: unknown = rows,
+): string {
+  if (format === "json") return `${JSON.stringify(data, null, 2)}\n`;
+  if (format === "yaml") return toYaml(data);
+  if (format === "name") return rows.map((r) => `${name(r)}\n`).join("");
+  const shown = columns.filter((c) => format === "wide" || !c.wide);
+  return toTable(
+    shown.map((c) => c.header),
+    rows.map((r) => shown.map((c) => c.cell(r) || "-")),
+  );
+}

@@ -6,7 +6,7 @@ import { historyCommand } from "./commands/history.ts";
 import { runCommand } from "./commands/run.ts";
 import { statusCommand } from "./commands/status.ts";
 import { validateCommand } from "./commands/validate.ts";
-import { versionCommand } from "./commands/version.ts";
+import { versionCommand, versionLine } from "./commands/version.ts";
 import { workloadsCommand } from "./commands/workloads.ts";
 import type { CliContext } from "./context.ts";
 import { addOptions } from "./options.ts";
@@ -30,7 +30,10 @@ export function buildProgram(ctx: CliContext): Command {
             .replace(/\n+/g, " ")}\n`,
         ),
     })
-    .exitOverride();
+    .exitOverride()
+    // Every subcommand's help lists -n, --context, --kubeconfig… too, like kubectl's "global flags".
+    .configureHelp({ showGlobalOptions: true })
+    .version(versionLine(), "--version", "print the version, commit and build date");
   addOptions(program, "global");
   for (const add of [
     runCommand,

@@ -179,6 +179,15 @@ const GLOBAL: Layered[] = [
     get: (c) => c.containerDiskImage,
   },
   {
+    setting: "log-format",
+    flag: "log-format",
+    env: "VIRTWORK_LOG_FORMAT",
+    fileKey: "log-format",
+    values: { file: "json", env: "text", flag: "json" },
+    expected: { default: undefined, file: "json", env: "text", flag: "json" },
+    get: (c) => c.logFormat,
+  },
+  {
     setting: "storage-class",
     flag: "storage-class",
     env: "VIRTWORK_STORAGE_CLASS",

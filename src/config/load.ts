@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { SshAccess } from "../cloudinit/cloud-config.ts";
+import type { contextNamespace } from "../kube/context-namespace.ts";
 import type { Quantity } from "../util/quantity.ts";
 import { type CatalogSource, openCatalog } from "../workloads/catalog/source.ts";
 import { type GuestOsName, guestOsFromImage } from "../workloads/guest.ts";
@@ -8,8 +9,9 @@ import type { Registry } from "../workloads/registry.ts";
 import { openConfigFile } from "./file.ts";
 import { KnownWorkloads } from "./known-workloads.ts";
 import { checkEnv, SettingLayers } from "./layers.ts";
+import { resolveNamespace } from "./namespace.ts";
 import { selectWorkloads } from "./selection.ts";
-import type { DryRunMode, OutputFormat, SettingName } from "./settings.ts";
+import type { DryRunMode, LogFormatName, OutputFormat, SettingName } from "./settings.ts";
 import { asPublicKeys, ValueProblem } from "./values.ts";
 import { collectWorkloadSettings, parseOverrides } from "./workload-settings.ts";
 
@@ -27,6 +29,8 @@ export interface Config {
   kubeconfig?: string;
   context?: string;
   verbose: boolean;
+  /** Undefined: text when stderr is a terminal, else json (the CLI decides). */
+  logFormat?: LogFormatName;
   audit: boolean;
   auditDb?: string;
   workloads: SelectedWorkload[];
@@ -58,6 +62,8 @@ export interface LoadInput {
   /** The built-in workloads; catalog entries are added from the catalog directory. */
   registry: Registry;
   readFile?: (path: string) => string;
+  /** The kubeconfig context's (or pod's) namespace, when none is given (default: the file system). */
+  contextNamespace?: typeof contextNamespace;
   /** Opens the catalog directory (default: the file system). */
   openCatalog?: (dir: string, origin: string) => CatalogSource;
 }
@@ -102,10 +108,20 @@ export function loadConfig(input: LoadInput): LoadResult {
     problems.push(`${file.label}: workloads must be a list of names or a map of per-workload settings`);
   }
 
-  const namespace = layers.get("namespace");
   const kubeconfig = layers.get("kubeconfig");
   const context = layers.get("context");
+  const namespace = resolveNamespace({
+    layered: layers.get("namespace"),
+    ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+    ...(context !== undefined ? { context } : {}),
+    env,
+    readFile,
+    sources,
+    problems,
+    ...(input.contextNamespace ? { lookup: input.contextNamespace } : {}),
+  });
   const verbose = layers.get("verbose");
+  const logFormat = layers.get("logFormat");
   const audit = layers.get("audit");
   const auditDb = layers.get("auditDb");
   const selection = layers.get("workloads", { value: fileWorkloadList });
@@ -203,6 +219,7 @@ export function loadConfig(input: LoadInput): LoadResult {
     catalogDir,
   };
   if (kubeconfig !== undefined) config.kubeconfig = kubeconfig;
+  if (logFormat !== undefined) config.logFormat = logFormat;
   if (context !== undefined) config.context = context;
   if (auditDb !== undefined) config.auditDb = auditDb;
   if (storageClass !== undefined) config.storageClass = storageClass;

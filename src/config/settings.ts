@@ -22,6 +22,10 @@ import {
 export type DryRunMode = "none" | "client" | "server";
 const OUTPUT_FORMATS = ["yaml", "json"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+const LOG_FORMATS = ["text", "json"] as const;
+export type LogFormatName = (typeof LOG_FORMATS)[number];
+/** What -o takes on commands that print lists (kubectl's; no -o: a table). */
+const LIST_FORMATS = ["wide", "name", "yaml", "json"] as const;
 const CATALOG_DIR = "~/.virtwork/catalog";
 
 /** Where a flag is offered: every command ("global"), run + validate ("plan"), or one command. */
@@ -48,6 +52,8 @@ export interface FlagSpec {
   repeatable?: boolean;
   /** A switch that also has a --no-<flag> form, with this help. */
   negate?: string;
+  /** Values shell completion offers when `choices` does not enforce them (e.g. --dry-run's modes). */
+  values?: readonly string[];
   /** What --help shows as the default when it is not the value itself (e.g. "the cluster default"). */
   defaultHelp?: string | (() => string);
   on: readonly FlagGroup[];
@@ -93,7 +99,13 @@ export const SETTINGS = {
     env: "VIRTWORK_NAMESPACE",
     parse: asDnsLabel,
     default: "virtwork",
-    cli: { short: "-n", value: "<name>", help: "namespace for every object", on: ["global"] },
+    cli: {
+      short: "-n",
+      value: "<name>",
+      help: "namespace for every object",
+      defaultHelp: "the kubeconfig context's, else virtwork",
+      on: ["global"],
+    },
   }),
   kubeconfig: setting({
     key: "kubeconfig",
@@ -121,6 +133,20 @@ export const SETTINGS = {
     parse: asBool,
     default: false,
     cli: { short: "-v", help: "debug logging on stderr", on: ["global"] },
+  }),
+  logFormat: setting({
+    key: "log-format",
+    flag: "log-format",
+    env: "VIRTWORK_LOG_FORMAT",
+    parse: oneOf(...LOG_FORMATS),
+    // No default here: text when stderr is a terminal, else json.
+    cli: {
+      value: "<format>",
+      help: "format of the logs on stderr",
+      choices: LOG_FORMATS,
+      defaultHelp: "text on a terminal, else json",
+      on: ["global"],
+    },
   }),
   audit: setting({
     key: "audit",
@@ -236,6 +262,7 @@ export const SETTINGS = {
     cli: {
       value: "[mode]",
       help: "client (when given without a mode): print the objects, contact no cluster; server: let the cluster check them",
+      values: ["client", "server", "none"],
       on: ["run"],
     },
   }),
@@ -403,13 +430,13 @@ export interface FlagDef extends FlagSpec {
   default?: string;
 }
 
-const outputFlag = (choices: readonly string[], on: FlagGroup[]): FlagDef => ({
+/** -o of a command: no default, like kubectl (without -o: a table or text). */
+const outputFlag = (choices: readonly string[], on: FlagGroup[], help = "output format"): FlagDef => ({
   long: "output",
   short: "-o",
   value: "<format>",
-  help: "output format",
+  help,
   choices,
-  default: choices[0] as string,
   on,
 });
 
@@ -438,6 +465,13 @@ export const FLAGS = {
     on: ["plan"],
   },
   runId: { long: "run-id", value: "<id>", help: "only what this run created", on: ["cleanup", "status"] },
+  allNamespaces: {
+    long: "all-namespaces",
+    short: "-A",
+    help: "virtwork's VMs in every namespace",
+    on: ["status"],
+  },
+  runs: { long: "runs", help: "one line per run instead of one per VM", on: ["status"] },
   yes: {
     long: "yes",
     short: "-y",
@@ -451,12 +485,13 @@ export const FLAGS = {
     help: "also delete the namespace, if virtwork created it and nothing else lives there",
     on: ["cleanup"],
   },
-  cleanupOutput: outputFlag(["text", "json"], ["cleanup"]),
-  statusOutput: outputFlag(["table", "json"], ["status"]),
-  workloadsOutput: outputFlag(["table", "yaml", "json"], ["workloads"]),
-  historyOutput: outputFlag(["table", "json"], ["history", "history show"]),
+  cleanupOutput: outputFlag(LIST_FORMATS, ["cleanup"], "format of the preview and the result"),
+  statusOutput: outputFlag(LIST_FORMATS, ["status"]),
+  workloadsOutput: outputFlag(LIST_FORMATS, ["workloads"]),
+  historyOutput: outputFlag(LIST_FORMATS, ["history"]),
+  historyShowOutput: outputFlag(OUTPUT_FORMATS, ["history show"]),
   limit: { long: "limit", value: "<n>", help: "how many runs to list", default: "20", on: ["history"] },
-  versionOutput: outputFlag(["text", "json"], ["version"]),
+  versionOutput: outputFlag(OUTPUT_FORMATS, ["version"]),
 } satisfies Record<string, FlagDef>;
 
 /** Env vars read outside the settings table. */

@@ -115,7 +115,7 @@ export class KubeClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("error", (err) => reject(networkError(err, options.call)));
+          res.on("error", (err) => reject(networkError(err, options.call, this.connection)));
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             const status = res.statusCode ?? 0;
@@ -128,7 +128,9 @@ export class KubeClient {
         req.destroy(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" })),
       );
       req.on("error", (err) =>
-        reject(options.signal?.aborted ? options.signal.reason : networkError(err, options.call)),
+        reject(
+          options.signal?.aborted ? options.signal.reason : networkError(err, options.call, this.connection),
+        ),
       );
       if (body !== undefined) req.write(body);
       req.end();
@@ -193,7 +195,7 @@ export class KubeClient {
             }
           });
           res.on("end", () => resolve(lastVersion));
-          res.on("error", (err) => (stopped ? undefined : reject(networkError(err, call))));
+          res.on("error", (err) => (stopped ? undefined : reject(networkError(err, call, this.connection))));
         },
       );
       const onAbort = () => req.destroy();
@@ -202,7 +204,9 @@ export class KubeClient {
         signal?.removeEventListener("abort", onAbort);
         if (signal?.aborted) resolve(lastVersion);
       });
-      req.on("error", (err) => (signal?.aborted ? resolve(lastVersion) : reject(networkError(err, call))));
+      req.on("error", (err) =>
+        signal?.aborted ? resolve(lastVersion) : reject(networkError(err, call, this.connection)),
+      );
       req.end();
     });
   }
@@ -217,10 +221,13 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function networkError(err: Error, call: CallInfo): KubeNetworkError {
+/** A network failure that says which server and context, and what to check next. */
+function networkError(err: Error, call: CallInfo, connection: Connection): KubeNetworkError {
   const code = (err as NodeJS.ErrnoException).code ?? "ENETWORK";
+  const context =
+    connection.contextName === "in-cluster" ? "in-cluster" : `context "${connection.contextName}"`;
   return new KubeNetworkError(
-    `${call.verb}: cannot reach the API server: ${err.message} (${code})`,
+    `${call.verb}: cannot reach the API server ${connection.server} (${context}, from ${connection.source}): ${err.message} (${code}); check that the cluster is up and that this is the right context (--context, --kubeconfig)`,
     code,
     call,
   );

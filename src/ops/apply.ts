@@ -90,7 +90,7 @@ export async function ensureNamespace(
     result.objects.push({ kind: "Namespace", name: plan.namespace });
   }
   ctx.emit({ type: "namespace_ensured", namespace: plan.namespace, created: result.namespaceCreated });
-  ctx.logger.info("namespace ensured", {
+  ctx.logger.debug("namespace ensured", {
     namespace: plan.namespace,
     created: result.namespaceCreated,
     dry_run: dryRun,

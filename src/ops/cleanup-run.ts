@@ -94,7 +94,7 @@ export const CLEANUP_STEPS: readonly Step<CleanupState>[] = [
     run: async (ctx, s) => void (await waitUntilGone(ctx, preview(s), s.timeoutSeconds)),
   },
   {
-    name: "namespace",
+    name: "delete namespace",
     when: (s) => going(s) && s.options.deleteNamespace,
     run: async (ctx, s) => {
       await deleteNamespaceIfOurs(ctx, preview(s), s.result, {
@@ -102,7 +102,8 @@ export const CLEANUP_STEPS: readonly Step<CleanupState>[] = [
         wait: s.options.wait,
         timeoutSeconds: s.timeoutSeconds,
       });
-      return { deleted: s.result.namespaceDeleted ? 1 : 0 };
+      const counts: Record<string, number> = s.result.namespaceDeleted ? { deleted: 1 } : { kept: 1 };
+      return counts;
     },
   },
 ];

@@ -20,7 +20,10 @@ export interface StepEnd {
   ms: number;
   /** What the step counted, e.g. { created: 8, existing: 0 }. */
   counts?: Record<string, number>;
+  /** Why the step failed: its error's message, or a short shortfall like "timeout, 5/8 running". */
   error?: string;
+  /** The step threw: its error is reported once, by whoever catches it, so the step line need not repeat it. */
+  threw?: boolean;
 }
 
 /** Shared by every step of an operation (kind's action context, in spirit). */
@@ -42,6 +45,8 @@ export interface Step<S> {
   /** The step runs only when this holds (e.g. "wait" without --no-wait). */
   when?: (state: S) => boolean;
   run: (ctx: OpsContext, state: S) => Promise<Record<string, number> | undefined>;
+  /** After a run that did not throw: why the step still did not succeed (e.g. the wait timed out). */
+  shortfall?: (state: S) => string | undefined;
 }
 
 /** Runs the steps in order, reporting each start and end; stops before a step once aborted. */
@@ -55,11 +60,17 @@ export async function runSteps<S>(ctx: OpsContext, steps: readonly Step<S>[], st
     try {
       const counts = await step.run(ctx, state);
       const ms = Date.now() - started;
-      ctx.status.stepEnded(step.name, { ok: true, ms, ...(counts ? { counts } : {}) });
+      const shortfall = step.shortfall?.(state);
+      ctx.status.stepEnded(step.name, {
+        ok: shortfall === undefined,
+        ms,
+        ...(counts ? { counts } : {}),
+        ...(shortfall ? { error: shortfall } : {}),
+      });
       ctx.logger.debug("step ended", { step: step.name, ms, ...counts });
     } catch (err) {
       const ms = Date.now() - started;
-      ctx.status.stepEnded(step.name, { ok: false, ms, error: (err as Error).message });
+      ctx.status.stepEnded(step.name, { ok: false, ms, error: (err as Error).message, threw: true });
       ctx.logger.debug("step failed", { step: step.name, ms, error: (err as Error).message });
       throw err;
     }

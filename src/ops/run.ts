@@ -46,7 +46,8 @@ export const DEPLOY_STEPS: readonly Step<DeployState>[] = [
     name: "namespace",
     run: async (ctx, s) => {
       await ensureNamespace(ctx, s.plan, s.applied, s.options.dryRun === "server");
-      return { created: s.applied.namespaceCreated ? 1 : 0 };
+      const counts: Record<string, number> = s.applied.created.Namespace ? { created: 1 } : { existing: 1 };
+      return counts;
     },
   },
   { name: "services", run: createStep("Service", () => 5) },
@@ -56,7 +57,7 @@ export const DEPLOY_STEPS: readonly Step<DeployState>[] = [
     name: "wait",
     when: (s) => s.options.wait && s.options.dryRun === "none",
     run: async (ctx, s) => {
-      ctx.logger.info("waiting for VMs to be running", {
+      ctx.logger.debug("waiting for VMs to be running", {
         vms: s.plan.vms.length,
         timeout_seconds: s.options.timeoutSeconds,
       });
@@ -64,7 +65,12 @@ export const DEPLOY_STEPS: readonly Step<DeployState>[] = [
         timeoutSeconds: s.options.timeoutSeconds,
         createdAt: s.applied.vmCreatedAt,
       });
-      return { running: s.waited.vms.filter((v) => v.phase === "Running").length };
+      return { running: s.waited.vms.filter((v) => v.phase === "Running").length, vms: s.plan.vms.length };
+    },
+    shortfall: (s) => {
+      if (!s.waited || s.waited.outcome === "ready") return undefined;
+      const running = s.waited.vms.filter((v) => v.phase === "Running").length;
+      return `${s.waited.outcome}, ${running}/${s.plan.vms.length} running`;
     },
   },
 ];
@@ -105,7 +111,7 @@ export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions
         applied,
         "timeout",
         waited.vms,
-        timeoutMessage(options.timeoutSeconds, waited.vms),
+        timeoutMessage(options.timeoutSeconds, waited.vms, { namespace: plan.namespace, runId: plan.runId }),
       );
   }
 }
@@ -150,6 +156,7 @@ export async function runWorkloads(input: RunInput): Promise<RunReport> {
     logger.info("dry run: printing the plan, nothing is sent to a cluster", {
       run_id: plan.runId,
       namespace: plan.namespace,
+      namespace_from: config.sources.namespace,
       vms: plan.vms.length,
       workloads: plan.workloads.map((w) => w.name),
     });
@@ -171,6 +178,7 @@ export async function runWorkloads(input: RunInput): Promise<RunReport> {
     logger.info(server ? "server dry run: the cluster checks every object" : "deploying", {
       run_id: plan.runId,
       namespace: plan.namespace,
+      namespace_from: config.sources.namespace,
       context: contextName,
       vms: plan.vms.length,
     });

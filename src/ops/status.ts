@@ -7,6 +7,7 @@ import { LABEL_COMPONENT, LABEL_ROLE, LABEL_RUN_ID, managedSelector } from "../m
 import type { Registry } from "../workloads/registry.ts";
 
 export interface VmRow {
+  namespace: string;
   runId: string;
   name: string;
   workload: string;
@@ -22,18 +23,24 @@ interface Vmi extends KubeResource {
 }
 
 /** virtwork's VMs in a namespace (optionally one run) with their VMI phase, node and IP. */
-export async function listStatus(api: KubeApi, namespace: string, runId?: string): Promise<VmRow[]> {
+export async function listStatus(
+  api: KubeApi,
+  namespace: string | undefined,
+  runId?: string,
+): Promise<VmRow[]> {
   const selector = managedSelector(runId);
   const [vms, vmis] = await Promise.all([
     api.list<KubeResource>(RESOURCES.virtualmachines, namespace, selector),
     api.list<Vmi>(RESOURCES.virtualmachineinstances, namespace, selector),
   ]);
-  const byName = new Map(vmis.items.map((i) => [i.metadata?.name, i]));
+  const key = (o: KubeResource) => `${o.metadata?.namespace}/${o.metadata?.name}`;
+  const byName = new Map(vmis.items.map((i) => [key(i), i]));
   return vms.items
     .map((vm) => {
       const labels = vm.metadata?.labels ?? {};
-      const vmi = byName.get(vm.metadata?.name);
+      const vmi = byName.get(key(vm));
       return {
+        namespace: vm.metadata?.namespace ?? namespace ?? "",
         runId: labels[LABEL_RUN_ID] ?? "",
         name: vm.metadata?.name ?? "",
         workload: labels[LABEL_COMPONENT] ?? "",
@@ -44,7 +51,12 @@ export async function listStatus(api: KubeApi, namespace: string, runId?: string
         createdAt: vm.metadata?.creationTimestamp ?? "",
       };
     })
-    .sort((a, b) => a.runId.localeCompare(b.runId) || a.name.localeCompare(b.name));
+    .sort(
+      (a, b) =>
+        a.namespace.localeCompare(b.namespace) ||
+        a.runId.localeCompare(b.runId) ||
+        a.name.localeCompare(b.name),
+    );
 }
 
 /** `virtwork status`: the settings, one session, the VM rows. */
@@ -54,15 +66,48 @@ export async function vmStatus(input: {
   logger: Logger;
   registry: Registry;
   runId?: string;
+  /** Every namespace the identity can list (-A). */
+  allNamespaces?: boolean;
 }): Promise<{ namespace: string; rows: VmRow[] }> {
   const { config } = loadConfig({ flags: input.flags, env: input.env, registry: input.registry });
   const session = await openSession(config, input.env, input.logger);
   try {
     return {
       namespace: config.namespace,
-      rows: await listStatus(session.api, config.namespace, input.runId),
+      rows: await listStatus(session.api, input.allNamespaces ? undefined : config.namespace, input.runId),
     };
   } finally {
     session.close();
   }
+}
+
+/** One row per run: how many of its VMs run, its workloads, its oldest VM. */
+export interface RunRow {
+  namespace: string;
+  runId: string;
+  vms: number;
+  running: number;
+  workloads: string[];
+  createdAt: string;
+}
+
+export function runsOf(rows: readonly VmRow[]): RunRow[] {
+  const runs = new Map<string, RunRow>();
+  for (const r of rows) {
+    const key = `${r.namespace}/${r.runId}`;
+    const run = runs.get(key) ?? {
+      namespace: r.namespace,
+      runId: r.runId,
+      vms: 0,
+      running: 0,
+      workloads: [],
+      createdAt: r.createdAt,
+    };
+    run.vms++;
+    if (r.phase === "Running") run.running++;
+    if (!run.workloads.includes(r.workload)) run.workloads.push(r.workload);
+    if (r.createdAt && r.createdAt < run.createdAt) run.createdAt = r.createdAt;
+    runs.set(key, run);
+  }
+  return [...runs.values()];
 }

@@ -74,14 +74,25 @@ export function deploySummary(
   };
 }
 
-/** The one line of a run that timed out: which VMs are not running, and why. */
-export function timeoutMessage(timeoutSeconds: number, vms: VmStatus[]): string {
-  const pending = vms.filter((v) => v.phase !== "Running");
+/**
+ * The one line of a run that timed out: which VMs are not running (the longest-waiting first),
+ * why, and what to do next.
+ */
+export function timeoutMessage(
+  timeoutSeconds: number,
+  vms: VmStatus[],
+  where?: { namespace: string; runId: string },
+): string {
+  const pending = vms
+    .filter((v) => v.phase !== "Running")
+    .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
   const detail = pending
-    .slice(0, 10)
+    .slice(0, 5)
     .map(
       (v) => `${v.name} (${v.phase}${v.reason ? `: ${v.reason}` : v.conditions ? `: ${v.conditions}` : ""})`,
     )
     .join("; ");
-  return `timed out after ${timeoutSeconds}s: ${pending.length} of ${vms.length} VMs are not running: ${detail}${pending.length > 10 ? "; …" : ""}`;
+  const next = `raise --timeout (e.g. --timeout ${Math.max(2 * timeoutSeconds, 60)}s), or lower --vm-count`;
+  const look = where ? `; see virtwork status -n ${where.namespace} --run-id ${where.runId}` : "";
+  return `timed out after ${timeoutSeconds}s: ${pending.length} of ${vms.length} VMs are not running, slowest: ${detail}${pending.length > 5 ? "; …" : ""}; the VMs keep starting: ${next}${look}`;
 }

@@ -1,6 +1,7 @@
 import { UsageError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { type PreparedRun, prepareRun } from "../plan/prepare.ts";
+import { didYouMean } from "../util/suggest.ts";
 import { checkEntries, type EntryCheck } from "../workloads/catalog/check.ts";
 import { type CatalogSource, openCatalog } from "../workloads/catalog/source.ts";
 import type { Registry } from "../workloads/registry.ts";
@@ -52,6 +53,15 @@ export function validateConfig(input: {
     report.problem = err;
   }
   if (catalog) {
+    // A name that is neither a built-in nor an entry of the catalog, but close to one: a typo.
+    const known = catalog.exists() ? catalog.names() : [];
+    for (const name of entries) {
+      const hint = known.includes(name) ? "" : didYouMean(name, [...registry.keys(), ...known]);
+      if (hint)
+        throw new UsageError(
+          `unknown workload or catalog entry "${name}"${hint}; built-ins: ${[...registry.keys()].join(", ")}`,
+        );
+    }
     let toCheck = entries;
     if (names.length === 0) {
       if (!catalog.exists() && catalog.origin !== "default") {

@@ -81,6 +81,28 @@ function dataVolumeProblem(dv: DataVolume): string | undefined {
 }
 
 /**
+ * One line of the wait: counts by phase, elapsed time against the deadline, the slowest VMs,
+ * e.g. "45s of 600s · Running 5/8, Scheduled 2, Pending 1 · slowest: cpu-1 (Pending), db-1 (Scheduled)".
+ */
+export function waitProgress(vms: readonly VmStatus[], elapsedMs: number, timeoutSeconds: number): string {
+  const byPhase = new Map<string, number>();
+  for (const v of vms) byPhase.set(v.phase, (byPhase.get(v.phase) ?? 0) + 1);
+  const running = byPhase.get("Running") ?? 0;
+  byPhase.delete("Running");
+  const phases = [`Running ${running}/${vms.length}`, ...[...byPhase].map(([p, n]) => `${p} ${n}`)].join(
+    ", ",
+  );
+  const slowest = vms
+    .filter((v) => v.phase !== "Running")
+    .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0))
+    .slice(0, 3)
+    .map((v) => `${v.name} (${v.phase})`);
+  const time = `${Math.round(elapsedMs / 1000)}s of ${timeoutSeconds}s`;
+  // Time first: a narrow terminal cuts the end of the line, the slowest VMs go first.
+  return `${time} · ${phases}${slowest.length ? ` · slowest: ${slowest.join(", ")}` : ""}`;
+}
+
+/**
  * Waits until every planned VM's VMI is Running, using one list + one watch of VMIs (and of
  * DataVolumes) selected by the managed-by label — not a poll per VM. A VMI that fails, or a DataVolume
  * that cannot bind, ends the wait at once with the reason (design §4.4).
@@ -104,7 +126,9 @@ export async function waitForVms(
   );
   let failure: string | undefined;
   const running = () => [...statuses.values()].filter((s) => s.phase === "Running").length;
-  const report = () => ctx.progress(`running ${running()}/${statuses.size} VMs`);
+  const waitStarted = now().getTime();
+  const report = () =>
+    ctx.progress(waitProgress([...statuses.values()], now().getTime() - waitStarted, options.timeoutSeconds));
 
   const onVmi = (vmi: Vmi): boolean => {
     const name =
@@ -169,6 +193,10 @@ export async function waitForVms(
   const onAbort = () => stop.abort();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
   const timer = setTimeout(() => stop.abort(), options.timeoutSeconds * 1000);
+  // Elapsed time moves even when no VMI changes.
+  const ticker = setInterval(report, 1000);
+  ticker.unref?.();
+  report();
   try {
     const needsDataVolumes = plan.vms.some((v) => v.dataVolumes.length);
     const watchKind = async <T extends { metadata?: { resourceVersion?: string } }>(
@@ -210,6 +238,8 @@ export async function waitForVms(
     ]);
   } finally {
     clearTimeout(timer);
+    clearInterval(ticker);
+    report();
     ctx.signal.removeEventListener("abort", onAbort);
     stop.abort();
   }

@@ -168,18 +168,21 @@ describe("virtwork run (default plan) in a namespace it creates", () => {
     const table = await virtwork(["status", "-n", ns], { kubeconfig });
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trimEnd().split("\n");
-    assert.match(lines[0] ?? "", /^RUN-ID\s+NAME\s+WORKLOAD\s+ROLE\s+PHASE\s+NODE\s+IP\s+AGE$/);
+    // kubectl style: NAME first, the run id short (whole with -o wide).
+    assert.match(lines[0] ?? "", /^NAME\s+WORKLOAD\s+ROLE\s+PHASE\s+NODE\s+IP\s+AGE\s+RUN$/);
     assert.equal(lines.length, 1 + DEFAULT_VMS.length, table.stdout);
     for (const vm of DEFAULT_VMS) {
-      const line = lines.find((l) => l.split(/\s+/)[1] === vm);
+      const line = lines.find((l) => l.split(/\s+/)[0] === vm);
       assert.ok(line, `${vm} listed`);
       assert.match(
         line,
         new RegExp(
-          `^${first.runId}\\s+${vm}\\s+\\S+\\s+\\S+\\s+Running\\s+sim-node-1\\s+10\\.128\\.0\\.\\d+\\s+\\d+[smhd]$`,
+          `^${vm}\\s+\\S+\\s+\\S+\\s+Running\\s+sim-node-1\\s+10\\.128\\.0\\.\\d+\\s+\\d+[smhd]\\s+${first.runId.slice(0, 8)}$`,
         ),
       );
     }
+    const wide = await virtwork(["status", "-n", ns, "-o", "wide"], { kubeconfig });
+    assert.match(wide.stdout, new RegExp(`\\s${first.runId}$`, "m"));
 
     const json = await virtwork(["status", "-n", ns, "--run-id", first.runId, "-o", "json"], { kubeconfig });
     assert.equal(json.code, 0, json.stderr);

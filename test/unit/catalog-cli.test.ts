@@ -296,7 +296,7 @@ describe("validate and workloads with a catalog (built CLI)", () => {
     assert.match(list.find((w) => w.name === "bad-30")?.error ?? "", /service\.ports\[0\]\.port/);
     const table = virtwork(["workloads", "--catalog-dir", catalog.dir]).stdout;
     assert.match(table, /^good\s+catalog\s+/m);
-    assert.match(table, /^cpu\s+builtin\s+/m);
+    assert.match(table, /^cpu\s+default\s+/m);
   });
 
   it("a valid entry deploys with --from-catalog (dry-run YAML on stdout)", () => {

@@ -120,8 +120,11 @@ describe("other commands", () => {
     for (const w of list)
       for (const p of w.params) assert.deepEqual(Object.keys(p), ["name", "type", "default", "description"]);
     const table = virtwork(["workloads"]).stdout;
-    assert.match(table, /^WORKLOAD\s+SOURCE\s+PARAM\s+TYPE\s+DEFAULT\s+DESCRIPTION/);
-    assert.match(table, /cpu-load-percent\s+int\s+100/);
+    assert.match(table, /^NAME\s+SELECTED\s+ROLES\s+PARAMS\s+DESCRIPTION\n/);
+    for (const line of table.trimEnd().split("\n")) assert.ok(line.length <= 100, `wider than 100: ${line}`);
+    assert.match(virtwork(["workloads", "cpu"]).stdout, /^cpu-load-percent\s+int\s+100\s/m);
+    assert.match(virtwork(["workloads", "-o", "wide"]).stdout, /cpu-load-percent=100/);
+    assert.equal(virtwork(["workloads", "-o", "name"]).stdout.split("\n")[0], "cpu");
   });
 
   it("validate reports a valid configuration and fails bad params with exit 2", () => {

@@ -5,7 +5,7 @@ import { type CliContext, commandSetup } from "../context.ts";
 import { addOptions } from "../options.ts";
 import { terminalStatus } from "../progress.ts";
 import { confirm } from "../prompt.ts";
-import { cleanupProblem, renderCleanup, renderPreview } from "../render/cleanup.ts";
+import { cleanupProblem, renderCleanup, renderPreview, renderPreviewNames } from "../render/cleanup.ts";
 
 interface CleanupFlags {
   runId?: string;
@@ -13,7 +13,7 @@ interface CleanupFlags {
   dryRun?: boolean;
   wait?: boolean;
   deleteNamespace?: boolean;
-  output: string;
+  output?: "wide" | "name" | "yaml" | "json";
 }
 
 export function cleanupCommand(program: Command, ctx: CliContext): Command {
@@ -24,18 +24,18 @@ export function cleanupCommand(program: Command, ctx: CliContext): Command {
       "after",
       `
 Examples:
-  virtwork cleanup                                   # preview, then ask
+  virtwork cleanup                                   # preview, then ask (y/yes)
   virtwork cleanup --run-id 3f2a… --yes --wait       # one run, no prompt, wait until gone
   virtwork cleanup -n perf --yes --delete-namespace`,
     );
   return addOptions(cmd, "cleanup").action(async (opts: CleanupFlags, command: Command) => {
-    const { flags, logger } = commandSetup(command, ctx);
-    const json = opts.output === "json";
+    const { flags, logger, screen, format } = commandSetup(command, ctx);
+    const data = opts.output === "json" || opts.output === "yaml" ? opts.output : undefined;
     const report = await cleanUp({
       flags,
       env: ctx.env,
       logger,
-      status: terminalStatus(ctx, Boolean(process.stderr.isTTY), logger),
+      status: terminalStatus(screen, format, logger),
       options: {
         ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
         yes: Boolean(opts.yes),
@@ -43,14 +43,20 @@ Examples:
         wait: Boolean(opts.wait),
         deleteNamespace: Boolean(opts.deleteNamespace),
       },
-      interactive: Boolean(process.stdin.isTTY),
+      interactive: Boolean(ctx.stdinTty),
       registry: ctx.registry,
       hooks: {
-        preview: (preview) => (json ? undefined : ctx.stdout(renderPreview(preview))),
-        confirm: () => confirm(ctx, "Delete these objects? Type 'yes' to continue: "),
+        preview: (preview) => {
+          if (opts.output === "name") ctx.stdout(renderPreviewNames(preview));
+          else if (!data) ctx.stdout(renderPreview(preview, opts.output === "wide"));
+        },
+        confirm: () => confirm(ctx, "Delete these objects? [y/N]: "),
       },
     });
-    ctx.stdout(renderCleanup(report, json));
+    const result = renderCleanup(report, data);
+    // With -o name, stdout holds only names; the result line goes to stderr.
+    if (opts.output === "name") ctx.stderr(result);
+    else ctx.stdout(result);
     const problem = cleanupProblem(report);
     if (problem) ctx.stderr(problem);
     if (OUTCOMES[report.outcome].exitCode) process.exitCode = OUTCOMES[report.outcome].exitCode;

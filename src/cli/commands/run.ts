@@ -32,8 +32,8 @@ Examples:
     );
   addOptions(addOptions(cmd, "plan"), "run");
   cmd.action(async (_opts, command: Command) => {
-    const { flags, logger } = commandSetup(command, ctx);
-    const status = terminalStatus(ctx, Boolean(process.stderr.isTTY), logger);
+    const { flags, logger, screen, format } = commandSetup(command, ctx);
+    const status = terminalStatus(screen, format, logger);
     const report = await runWorkloads({ flags, env: ctx.env, logger, status, registry: ctx.registry });
     const { config } = report;
     if (report.outcome === "planned") {

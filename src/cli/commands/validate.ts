@@ -3,6 +3,7 @@ import { validateConfig } from "../../ops/validate.ts";
 import { checksError, renderChecks } from "../../workloads/catalog/check.ts";
 import { type CliContext, commandSetup } from "../context.ts";
 import { addOptions } from "../options.ts";
+import { renderValid } from "../render/validate.ts";
 
 export function validateCommand(program: Command, ctx: CliContext): Command {
   const cmd = program
@@ -28,14 +29,17 @@ Examples:
   cmd.action((names: string[], _opts, command: Command) => {
     const { flags, logger } = commandSetup(command, ctx);
     const report = validateConfig({ names, flags, env: ctx.env, logger, registry: ctx.registry });
+    const data = flags.output === "json" || flags.output === "yaml";
     if (report.checks) {
-      ctx.stdout(renderChecks(report.checks));
+      if (!data) ctx.stdout(renderChecks(report.checks));
       const failed = checksError(report.checks);
       if (failed) throw failed;
     }
     if (report.problem || !report.prepared) throw report.problem;
     const { config, plan } = report.prepared;
     const summary = plan.workloads.map((w) => `${w.name}×${w.vms}`).join(", ");
+    if (data)
+      return ctx.stdout(renderValid(report.prepared, report.checks ?? [], flags.output as "json" | "yaml"));
     ctx.stdout(
       `OK: configuration is valid${config.configFile ? ` (${config.configFile})` : ""}: ${plan.vms.length} VMs in namespace ${plan.namespace}: ${summary}\n`,
     );

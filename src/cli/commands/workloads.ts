@@ -1,9 +1,11 @@
 import type { Command } from "commander";
-import { stringify } from "yaml";
+import { UsageError } from "../../errors.ts";
 import { listWorkloads } from "../../ops/workloads.ts";
+import { didYouMean } from "../../util/suggest.ts";
 import { type CliContext, commandSetup } from "../context.ts";
 import { addOptions } from "../options.ts";
-import { toTable } from "../output.ts";
+import { type ListFormat, renderList } from "../output.ts";
+import { renderWorkload, workloadColumns } from "../render/workloads.ts";
 
 export function workloadsCommand(program: Command, ctx: CliContext): Command {
   const cmd = program
@@ -11,24 +13,28 @@ export function workloadsCommand(program: Command, ctx: CliContext): Command {
     .description(
       "List the built-in and catalog workloads and their params (name, type, default, description)",
     )
+    .argument("[name]", "one workload or catalog entry: every param with its type, default and description")
     .addHelpText(
       "after",
-      "\nExamples:\n  virtwork workloads\n  virtwork workloads --catalog-dir ./catalog\n  virtwork workloads -o json | jq '.[].name'",
+      "\nExamples:\n  virtwork workloads\n  virtwork workloads database\n  virtwork workloads -o wide --catalog-dir ./catalog\n  virtwork workloads -o json | jq '.[].name'",
     );
-  return addOptions(cmd, "workloads").action((opts: { output: string }, command: Command) => {
-    const { flags } = commandSetup(command, ctx);
-    const workloads = listWorkloads({ flags, env: ctx.env, registry: ctx.registry });
-    if (opts.output === "json") return ctx.stdout(`${JSON.stringify(workloads, null, 2)}\n`);
-    if (opts.output === "yaml") return ctx.stdout(stringify(workloads));
-    const rows: string[][] = [];
-    for (const w of workloads) {
-      const tag = [
-        w.default ? "default" : w.source === "catalog" ? "--from-catalog" : "opt-in",
-        ...(w.roles.length ? [`roles: ${w.roles.join(", ")}`] : []),
-      ];
-      rows.push([w.name, w.source, "", "", "", `${w.description} [${tag.join("; ")}]`]);
-      for (const p of w.params) rows.push(["", "", p.name, p.type, p.default, p.description]);
-    }
-    ctx.stdout(toTable(["WORKLOAD", "SOURCE", "PARAM", "TYPE", "DEFAULT", "DESCRIPTION"], rows));
-  });
+  return addOptions(cmd, "workloads").action(
+    (name: string | undefined, opts: { output?: ListFormat }, command: Command) => {
+      const { flags } = commandSetup(command, ctx);
+      const workloads = listWorkloads({ flags, env: ctx.env, registry: ctx.registry });
+      if (name === undefined)
+        return ctx.stdout(renderList(opts.output, workloads, workloadColumns(workloads), (w) => w.name));
+      const one = workloads.find((w) => w.name === name);
+      if (!one) {
+        const names = workloads.map((w) => w.name);
+        throw new UsageError(
+          `unknown workload "${name}"${didYouMean(name, names)}; available: ${names.join(", ")}`,
+        );
+      }
+      if (opts.output === "name") return ctx.stdout(`${one.name}\n`);
+      if (opts.output === "json" || opts.output === "yaml")
+        return ctx.stdout(renderList(opts.output, [], [], () => "", one));
+      ctx.stdout(renderWorkload(one));
+    },
+  );
 }

@@ -1,5 +1,6 @@
 import type { CleanupPreview } from "../../ops/cleanup.ts";
 import type { CleanupReport } from "../../ops/cleanup-run.ts";
+import { toYaml } from "../../util/yaml-emit.ts";
 import { toTable } from "../output.ts";
 
 const LABELS: Record<keyof CleanupPreview["objects"], string> = {
@@ -11,18 +12,30 @@ const LABELS: Record<keyof CleanupPreview["objects"], string> = {
 };
 const KINDS = Object.keys(LABELS) as (keyof typeof LABELS)[];
 
-export function renderPreview(p: CleanupPreview): string {
+/** The preview table; `wide` lists every name instead of the first three. */
+export function renderPreview(p: CleanupPreview, wide = false): string {
   const rows = KINDS.map((k) => [
     LABELS[k],
     String(p.objects[k].length),
-    p.objects[k].slice(0, 3).join(", ") + (p.objects[k].length > 3 ? ", …" : ""),
+    wide
+      ? p.objects[k].join(",")
+      : p.objects[k].slice(0, 3).join(", ") + (p.objects[k].length > 3 ? ", …" : ""),
   ]);
   const skipped = p.skippedKinds.length ? `Not checked: ${p.skippedKinds.join(", ")}\n` : "";
   return `Namespace ${p.namespace}, selector ${p.selector}${p.runIds.length ? `, runs: ${p.runIds.join(", ")}` : ""}\n${toTable(["KIND", "COUNT", "NAMES"], rows)}${skipped}`;
 }
 
+/** `-o name`: every object of the preview as kind/name, one a line. */
+export function renderPreviewNames(p: CleanupPreview): string {
+  return KINDS.flatMap((k) =>
+    p.objects[k].map((n) => `${LABELS[k].toLowerCase().replace(/s$/, "")}/${n}\n`),
+  ).join("");
+}
+
 /** stdout after the preview: what was deleted (or why nothing was); JSON holds the preview too. */
-export function renderCleanup(r: CleanupReport, json: boolean): string {
+export function renderCleanup(r: CleanupReport, format: "json" | "yaml" | undefined): string {
+  if (format === "yaml") return toYaml(JSON.parse(renderCleanup(r, "json")));
+  const json = format === "json";
   const { result, namespace } = r;
   if (r.outcome === "declined") return "Aborted: nothing was deleted.\n";
   if (!result) {

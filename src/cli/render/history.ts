@@ -1,6 +1,6 @@
 import type { RunDetail, RunSummary } from "../../audit/auditor.ts";
 import { toYaml } from "../../util/yaml-emit.ts";
-import { toTable } from "../output.ts";
+import { type Column, toTable } from "../output.ts";
 
 /** 42.5 → "42.5s", 192 → "3m12s", 7320 → "2h2m". */
 export function formatDuration(seconds: number | undefined): string {
@@ -24,20 +24,18 @@ function after(from: string | undefined, to: string | undefined): string {
   return `+${formatDuration((Date.parse(to) - Date.parse(from)) / 1000)}`;
 }
 
-export function renderRuns(runs: RunSummary[]): string {
-  return toTable(
-    ["RUN ID", "COMMAND", "STATUS", "NAMESPACE", "STARTED", "DURATION", "VMS"],
-    runs.map((r) => [
-      r.runId,
-      r.command,
-      r.status,
-      r.namespace,
-      formatTime(r.startedAt),
-      formatDuration(r.durationSeconds),
-      String(r.vmCount),
-    ]),
-  );
-}
+/** The runs of `virtwork history`; -o wide adds the workloads and the error. */
+export const RUN_COLUMNS: Column<RunSummary>[] = [
+  { header: "RUN ID", cell: (r) => r.runId },
+  { header: "COMMAND", cell: (r) => r.command },
+  { header: "STATUS", cell: (r) => r.status },
+  { header: "NAMESPACE", cell: (r) => r.namespace },
+  { header: "STARTED", cell: (r) => formatTime(r.startedAt) },
+  { header: "DURATION", cell: (r) => formatDuration(r.durationSeconds) },
+  { header: "VMS", cell: (r) => String(r.vmCount) },
+  { header: "WORKLOADS", cell: (r) => r.workloads.join(","), wide: true },
+  { header: "ERROR", cell: (r) => r.errorSummary ?? "", wide: true },
+];
 
 export function renderRun(run: RunDetail): string {
   const facts: [string, string | undefined][] = [

@@ -9,22 +9,67 @@ function seconds(ms: number | undefined): string {
   return ms === undefined ? "-" : `${(ms / 1000).toFixed(1)}s`;
 }
 
-export function renderSummary(s: DeploySummary): string {
-  const created =
-    Object.entries(s.created)
-      .map(([k, n]) => `${n} ${plural(k, n)}`)
-      .join(", ") || "nothing";
-  const existing = Object.entries(s.existing)
+/** More VMs than this and the summary lists only those that are not running (a screenful). */
+export const COMPACT_AFTER = 20;
+
+function vmTable(s: DeploySummary): string {
+  const notRunning = s.vms.filter((v) => v.phase !== "Running");
+  const compact = s.vms.length > COMPACT_AFTER;
+  const shown = compact ? notRunning.slice(0, COMPACT_AFTER) : s.vms;
+  const table = shown.length
+    ? toTable(
+        ["NAME", "WORKLOAD", "ROLE", "PHASE", "NODE", "IP", "RUNNING-AFTER"],
+        shown.map((v) => [
+          v.name,
+          v.workload,
+          v.role ?? "-",
+          v.phase,
+          v.node ?? "-",
+          v.ip ?? "-",
+          v.createdAt && v.runningAt ? seconds(v.runningAt.getTime() - v.createdAt.getTime()) : "-",
+        ]),
+      ).trimEnd()
+    : "";
+  if (!compact) return table;
+  const hidden = s.vms.length - shown.length;
+  const more = `${hidden} more VMs${notRunning.length ? "" : ", all Running"}; list every one with: virtwork status -n ${s.namespace} --run-id ${s.runId}`;
+  return table ? `${table}\n${more}` : more;
+}
+
+function counted(counts: Record<string, number>): string {
+  return Object.entries(counts)
     .map(([k, n]) => `${n} ${plural(k, n)}`)
     .join(", ");
+}
+
+export function renderSummary(s: DeploySummary): string {
+  const workloads = toTable(
+    ["WORKLOAD", "VMS", "RUNNING", "FAILED"],
+    s.workloads.map((w) => [w.name, String(w.vms), String(w.ready), String(w.failed)]),
+  ).trimEnd();
+  if (s.outcome === "checked") {
+    // Nothing exists: say what would be created, and offer no cleanup.
+    return `${[
+      `Server dry run of run ${s.runId} in namespace ${s.namespace}: the cluster accepted every object; nothing was created.`,
+      `Would create ${counted(s.created) || "nothing"}${Object.keys(s.existing).length ? `; already present: ${counted(s.existing)}` : ""}`,
+      "",
+      toTable(
+        ["NAME", "WORKLOAD", "ROLE"],
+        s.vms.map((v) => [v.name, v.workload, v.role ?? "-"]),
+      ).trimEnd(),
+      "",
+      "Deploy it with the same flags without --dry-run.",
+    ].join("\n")}\n`;
+  }
+  const existing = counted(s.existing);
   const lines = [
-    `Run ${s.runId} in namespace ${s.namespace}: ${s.outcome}${s.message ? ` (${s.message})` : ""}`,
-    `Created ${created}${existing ? `; already present: ${existing}` : ""}`,
+    // A failure or timeout is printed once, on stderr; an interrupted run's stderr says what to clean up instead.
+    `Run ${s.runId} in namespace ${s.namespace}: ${s.outcome}${s.outcome === "interrupted" && s.message ? ` (${s.message})` : ""}`,
+    `Created ${counted(s.created) || "nothing"}${existing ? `; already present: ${existing}` : ""}`,
     "",
-    toTable(
-      ["WORKLOAD", "VMS", "RUNNING", "FAILED"],
-      s.workloads.map((w) => [w.name, String(w.vms), String(w.ready), String(w.failed)]),
-    ).trimEnd(),
+    vmTable(s),
+    "",
+    workloads,
   ];
   if (s.timings.createdToRunningP50Ms !== undefined) {
     lines.push(
