@@ -2,6 +2,7 @@
 // command reads the registry. This registers one more (as that line would) and finds it in
 // completion, `workloads -o json`, `validate` and a dry-run, without touching anything else.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { main } from "../../src/cli/program.ts";
@@ -45,8 +46,16 @@ describe("a workload added to the registry", () => {
   it("is completed after --workloads", async () => {
     const r = await cli(["completion", "bash"]);
     assert.equal(r.code, 0, r.stderr);
-    const line = r.stdout.split("\n").find((l) => l.includes("-w|--workloads)"));
-    assert.match(line ?? "", /compgen -W "cpu [^"]*\bsleeper all"/);
+    // Driven as bash does: the registry's names are in the script itself.
+    const offered = spawnSync(
+      "bash",
+      [
+        "-c",
+        `eval "$SCRIPT"; COMP_WORDS=(virtwork run --workloads ""); COMP_CWORD=3; _virtwork; echo "\${COMPREPLY[*]}"`,
+      ],
+      { env: { PATH: process.env.PATH, SCRIPT: r.stdout }, encoding: "utf8" },
+    ).stdout;
+    assert.match(offered, /^cpu .*\bsleeper all$/m);
   });
 
   it("is listed by `workloads -o json` with its params", async () => {

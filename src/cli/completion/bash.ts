@@ -58,14 +58,18 @@ _virtwork_optional_value() {
   esac
   return 1
 }
+# Catalog entries depend on the catalog directory: asked from virtwork when completing.
+_virtwork_catalog() {
+  "\${COMP_WORDS[0]}" workloads -o name 2>/dev/null | grep -vxF ${builtins.map((b) => `-e ${b}`).join(" ")}
+}
 _virtwork_expand() {
   local bin="\${COMP_WORDS[0]}"
   case "$1" in
     @file) compgen -f -- "$2" ;;
     @dir) compgen -d -- "$2" ;;
-    @workloads) compgen -W "$("$bin" workloads -o name 2>/dev/null) all" -- "$2" ;;
-    @names) compgen -W "$("$bin" workloads -o name 2>/dev/null)" -- "$2" ;;
-    @catalog) compgen -W "$("$bin" workloads -o name 2>/dev/null | grep -vxF -e ${builtins.join(" -e ")})" -- "$2" ;;
+    @workloads) compgen -W "${builtins.join(" ")} $(_virtwork_catalog) all" -- "$2" ;;
+    @names) compgen -W "${builtins.join(" ")} $(_virtwork_catalog)" -- "$2" ;;
+    @catalog) compgen -W "$(_virtwork_catalog)" -- "$2" ;;
     @runs) compgen -W "$("$bin" history -o name 2>/dev/null)" -- "$2" ;;
     @shells) compgen -W "bash zsh fish" -- "$2" ;;
     @none) ;;

@@ -5,9 +5,9 @@ const esc = (s: string) => s.replace(/\\/g, "\\\\").replace(/'/g, "\\'");
 function dynamic(kind: ValueKind, builtins: readonly string[]): string | undefined {
   switch (kind) {
     case "workloads":
-      return "(virtwork workloads -o name 2>/dev/null) all";
+      return `${builtins.join(" ")} ${dynamic("catalog", builtins)} all`;
     case "names":
-      return "(virtwork workloads -o name 2>/dev/null)";
+      return `${builtins.join(" ")} ${dynamic("catalog", builtins)}`;
     case "catalog":
       return `(virtwork workloads -o name 2>/dev/null | string match -v -r '^(${builtins.join("|")})$')`;
     case "runs":
