@@ -118,6 +118,14 @@ describe("virtwork run in a terminal", () => {
     assert.match(screen[0] ?? "", /^NAME\s+WORKLOAD\s+ROLE\s+PHASE\s+NODE\s+IP\s+AGE\s+RUN$/);
     const names = await virtwork(["status", "-o", "name"], { kubeconfig: ns.kubeconfig() });
     assert.deepEqual(names.stdout.trim().split("\n").sort(), VMS.map((v) => `virtualmachine/${v}`).sort());
+    const runs = await virtwork(["status", "--runs"], { kubeconfig: ns.kubeconfig() });
+    assert.match(
+      runs.stdout,
+      /^RUN-ID\s+VMS\s+RUNNING\s+AGE\s+WORKLOADS\n\S+\s+3\s+3\s+\d+s\s+cpu,network\n$/,
+    );
+    const all = await virtwork(["status", "-A", "-o", "wide"], { kubeconfig: ns.kubeconfig() });
+    assert.match(all.stdout, /^NAMESPACE\s+NAME\s+/);
+    assert.match(all.stdout, new RegExp(`^${ns.name}\\s+virtwork-cpu-0\\s`, "m"));
     const cleanup = await inTerminal(["cleanup", "--wait"], ns.kubeconfig(), {
       prompt: "[y/N]",
       reply: "y\r",

@@ -1,6 +1,6 @@
 /** kubectl habits of the built CLI that need no cluster: -o spellings, help, --version, prompts. */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -53,4 +53,27 @@ test("validate suggests names like run does", () => {
   const r = virtwork(["validate", "cpuu"]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^Error: unknown workload or catalog entry "cpuu" \(did you mean "cpu"\?\)/);
+});
+
+test("a connectivity error names the server, the context and where it came from, once", () => {
+  const dir = mkdtempSync(join(tmpdir(), "virtwork-dead-"));
+  const kubeconfig = join(dir, "kubeconfig");
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+current-context: dead
+clusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]
+users: [{ name: u, user: { token: t } }]
+contexts: [{ name: dead, context: { cluster: c, user: u, namespace: team-a } }]
+`,
+  );
+  const r = virtwork(["status"], { env: { KUBECONFIG: kubeconfig, HOME: dir } });
+  assert.equal(r.status, 1);
+  const errors = r.stderr.split("\n").filter((l) => l.startsWith("Error:"));
+  assert.equal(errors.length, 1, r.stderr);
+  assert.match(
+    errors[0] ?? "",
+    /cannot reach the API server https:\/\/127\.0\.0\.1:1 \(context "dead", from KUBECONFIG \(.*\)\): .*ECONNREFUSED.*check that the cluster is up and that this is the right context \(--context, --kubeconfig\)$/,
+  );
 });
