@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { SshAccess } from "../cloudinit/cloud-config.ts";
+import { UsageError } from "../errors.ts";
 import type { contextNamespace } from "../kube/context-namespace.ts";
 import type { Quantity } from "../util/quantity.ts";
-import { type CatalogSource, openCatalog } from "../workloads/catalog/source.ts";
+import type { CatalogSource } from "../workloads/catalog/source.ts";
 import { type GuestOsName, guestOsFromImage } from "../workloads/guest.ts";
 import { resolveParams } from "../workloads/params.ts";
 import type { Registry } from "../workloads/registry.ts";
@@ -64,7 +65,11 @@ export interface LoadInput {
   readFile?: (path: string) => string;
   /** The kubeconfig context's (or pod's) namespace, when none is given (default: the file system). */
   contextNamespace?: typeof contextNamespace;
-  /** Opens the catalog directory (default: the file system). */
+  /**
+   * Opens the catalog directory, whose entries are then loaded as they are named. Plan
+   * preparation (and every command that accepts catalog names) passes the real one
+   * (workloads/catalog/source.ts); without it only the built-ins are known.
+   */
   openCatalog?: (dir: string, origin: string) => CatalogSource;
 }
 
@@ -151,7 +156,7 @@ export function loadConfig(input: LoadInput): LoadResult {
   const showSecrets = layers.get("showSecrets");
   const catalogDir = layers.get("catalogDir");
   const fromCatalog = layers.get("fromCatalog") ?? [];
-  const catalog = (input.openCatalog ?? openCatalog)(catalogDir, sources.catalogDir ?? "default");
+  const catalog = (input.openCatalog ?? noCatalog)(catalogDir, sources.catalogDir ?? "default");
   sshKeys.push(...readKeyFiles(sshKeyFiles, readFile, sources.sshKeyFiles, problems));
 
   const workloads = new KnownWorkloads(input.registry, catalog, problems);
@@ -255,4 +260,17 @@ function readKeyFiles(
     }
   }
   return keys;
+}
+
+/** No catalog: no entries; naming one says how to get it. */
+function noCatalog(dir: string, origin: string): CatalogSource {
+  return {
+    dir,
+    origin,
+    exists: () => false,
+    names: () => [],
+    load: (name) => {
+      throw new UsageError(`catalog entry "${name}": this command does not read the catalog (${dir})`);
+    },
+  };
 }

@@ -4,6 +4,7 @@ import { loadConfig } from "../config/load.ts";
 import { settingFlags } from "../config/settings.ts";
 import { UsageError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
+import { openCatalog } from "../workloads/catalog/source.ts";
 import type { Registry } from "../workloads/registry.ts";
 import {
   type CleanupPreview,
@@ -125,7 +126,7 @@ export async function cleanUp(input: CleanupInput): Promise<CleanupReport> {
   const { options, logger } = input;
   // Its own --dry-run and --wait are not the run settings of the same name.
   const flags = settingFlags(input.flags, ["global", "cleanup"]);
-  const { config } = loadConfig({ flags, env: input.env, registry: input.registry });
+  const { config } = loadConfig({ flags, env: input.env, registry: input.registry, openCatalog });
   if (options.runId !== undefined && !/^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$/.test(options.runId)) {
     throw new UsageError(
       `--run-id: "${options.runId}" is not a run id (e.g. the uuid printed by virtwork run)`,

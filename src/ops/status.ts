@@ -4,6 +4,7 @@ import { RESOURCES } from "../kube/resources.ts";
 import { openSession } from "../kube/session.ts";
 import type { Logger } from "../log/logger.ts";
 import { LABEL_COMPONENT, LABEL_ROLE, LABEL_RUN_ID, managedSelector } from "../manifests/labels.ts";
+import { openCatalog } from "../workloads/catalog/source.ts";
 import type { Registry } from "../workloads/registry.ts";
 
 export interface VmRow {
@@ -69,7 +70,12 @@ export async function vmStatus(input: {
   /** Every namespace the identity can list (-A). */
   allNamespaces?: boolean;
 }): Promise<{ namespace: string; rows: VmRow[] }> {
-  const { config } = loadConfig({ flags: input.flags, env: input.env, registry: input.registry });
+  const { config } = loadConfig({
+    flags: input.flags,
+    env: input.env,
+    registry: input.registry,
+    openCatalog,
+  });
   const session = await openSession(config, input.env, input.logger);
   try {
     return {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Config, type LoadInput, loadConfig } from "../config/load.ts";
 import type { Logger } from "../log/logger.ts";
+import { openCatalog } from "../workloads/catalog/source.ts";
 import { guestProfile } from "../workloads/guest.ts";
 import { createRegistry, type Registry } from "../workloads/registry.ts";
 import { type Plan, plan } from "./plan.ts";
@@ -25,10 +26,12 @@ export function prepareRun(
     purpose?: "print" | "apply";
   },
 ): PreparedRun {
-  // The loaded registry holds the built-ins plus the catalog entries the config names.
+  // Plan preparation opens the catalog: the loaded registry holds the built-ins plus the
+  // catalog entries the configuration names, each loaded and checked as it is named.
   const { config, warnings, registry } = loadConfig({
     ...input,
     registry: input.registry ?? createRegistry(),
+    openCatalog: input.openCatalog ?? openCatalog,
   });
   for (const warning of warnings) input.logger.warn(warning);
   const runId = input.runId ?? randomUUID();

@@ -7,6 +7,7 @@ import type { Secret, Service, VirtualMachine } from "../../manifests/objects.ts
 import { plan } from "../../plan/plan.ts";
 import { createRegistry } from "../registry.ts";
 import { type ParsedUserData, parseUnit, unitValue } from "../testing.ts";
+import { openCatalog } from "./source.ts";
 import { makeCatalog, unit } from "./testing.ts";
 
 const RUN_ID = "00000000-0000-4000-8000-0000000000ca";
@@ -63,6 +64,7 @@ function load({ flags = {}, env = {}, file }: Sources) {
     env,
     registry: createRegistry(),
     readFile: () => stringify(file),
+    openCatalog,
   });
 }
 
@@ -286,6 +288,7 @@ describe("catalog selection (reference §1.9)", () => {
       flags: { "from-catalog": ["single"] },
       env: { VIRTWORK_CATALOG_DIR: catalog.dir },
       registry: createRegistry(),
+      openCatalog,
     });
     assert.equal(viaEnv.config.catalogDir, catalog.dir);
     assert.equal(viaEnv.config.sources.catalogDir, "VIRTWORK_CATALOG_DIR");
@@ -294,6 +297,7 @@ describe("catalog selection (reference §1.9)", () => {
       env: {},
       registry: createRegistry(),
       readFile: () => stringify({ catalog_dir: catalog.dir, from_catalog: ["single"] }),
+      openCatalog,
     });
     assert.deepEqual(
       viaFile.config.workloads.map((w) => w.name),

@@ -135,6 +135,7 @@ export function render(
     },
     env: {},
     registry,
+    openCatalog,
   });
   const workload = full.get(workloadName);
   if (!workload) throw new Error(`no workload ${workloadName}`);

@@ -33,6 +33,7 @@ export function planShipped(name: string, flags: Record<string, unknown> = {}) {
     flags: { "catalog-dir": CATALOG_DIR, "from-catalog": [name], ...flags },
     env: {},
     registry: createRegistry(),
+    openCatalog,
   });
   const p = plan(config, registry, { runId: "00000000-0000-4000-8000-00000000c0de" });
   const vms = p.objects.filter((o): o is VirtualMachine => o.kind === "VirtualMachine");
