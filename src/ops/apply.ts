@@ -100,6 +100,7 @@ function count(
       kind: obj.kind,
       name: obj.metadata?.name ?? "",
       reason: owner ? `already exists (run ${owner})` : "already exists",
+      ...(owner ? { ownerRunId: owner } : {}),
     });
 }
 

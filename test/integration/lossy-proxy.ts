@@ -72,7 +72,7 @@ export async function startLossyProxy(opts: {
     dropped,
     kubeconfig(namespace) {
       const text = readFileSync(cluster.adminKubeconfig, "utf8")
-        .replace(/server: \S+/g, `server: ${url}`)
+        .replace(/server: "?https:\/\/[^",\s}]+"?/g, `server: "${url}"`)
         .replace(/namespace: [a-z0-9-]+/g, `namespace: ${namespace}`);
       const f = join(mkdtempSync(join(tmpdir(), "virtwork-lossy-")), "admin.kubeconfig");
       writeFileSync(f, text, { mode: 0o600 });
