@@ -102,11 +102,12 @@ export class KubeApi {
     try {
       await this.client.request("DELETE", objectPath(resource, name, namespace), {
         call: { verb: "delete", resource, name, ...(namespace ? { namespace } : {}) },
-        query: { dryRun: options.dryRun ? "All" : undefined },
+        // With a DeleteOptions body the API server reads dryRun from the body, not the query.
         body: {
           kind: "DeleteOptions",
           apiVersion: "v1",
           propagationPolicy: "Background",
+          ...(options.dryRun ? { dryRun: ["All"] } : {}),
           ...(options.uid ? { preconditions: { uid: options.uid } } : {}),
         },
       });
@@ -126,8 +127,14 @@ export class KubeApi {
   ): Promise<T[]> {
     const result = await this.client.request<{ items?: T[] }>("DELETE", collectionPath(resource, namespace), {
       call: { verb: "deletecollection", resource, namespace },
-      query: { labelSelector, dryRun: options.dryRun ? "All" : undefined },
-      body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background" },
+      query: { labelSelector },
+      // With a DeleteOptions body the API server reads dryRun from the body, not the query.
+      body: {
+        kind: "DeleteOptions",
+        apiVersion: "v1",
+        propagationPolicy: "Background",
+        ...(options.dryRun ? { dryRun: ["All"] } : {}),
+      },
     });
     return result.items ?? [];
   }
