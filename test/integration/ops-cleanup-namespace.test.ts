@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import * as k8s from "@kubernetes/client-node";
-import { deleteNamespace, startCluster, startSimulator, waitFor } from "./harness.ts";
+import { closeAll, deleteNamespace, startCluster, startSimulator, waitFor } from "./harness.ts";
 import {
   ensureBuilt,
   FAST,
@@ -26,7 +26,10 @@ before(async () => {
   kubeconfig = (await startCluster()).adminKubeconfig;
   await startSimulator({ namespace: ns, delays: FAST });
 });
-after(() => deleteNamespace(ns, { wait: false }));
+after(async () => {
+  await closeAll();
+  await deleteNamespace(ns, { wait: false });
+});
 
 test("a foreign Deployment and ServiceAccount keep the namespace (exit 0, both named, both intact); then it goes", async () => {
   const res = await virtwork(["run", "-n", ns, "--workloads", "cpu", "-o", "json"], { kubeconfig });
