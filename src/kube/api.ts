@@ -80,11 +80,15 @@ export class KubeApi {
     resource: Resource,
     namespace: string | undefined,
     labelSelector?: string,
+    fieldSelector?: string,
   ): Promise<ListResult<T>> {
     const result = await this.client.request<{ items?: T[]; metadata?: { resourceVersion?: string } }>(
       "GET",
       collectionPath(resource, namespace),
-      { call: { verb: "list", resource, ...(namespace ? { namespace } : {}) }, query: { labelSelector } },
+      {
+        call: { verb: "list", resource, ...(namespace ? { namespace } : {}) },
+        query: { labelSelector, fieldSelector },
+      },
     );
     return { items: result.items ?? [], resourceVersion: result.metadata?.resourceVersion ?? "" };
   }

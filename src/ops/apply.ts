@@ -180,11 +180,15 @@ async function resolveExisting(
   result: ApplyResult,
   obj: KubeObject,
 ): Promise<"created" | "exists"> {
-  const live = await ctx.api.get<KubeResource & Record<string, unknown>>(
+  // A list by name, not a GET: the list right is needed anyway (checkExisting), a GET right
+  // on Secrets would be one more grant.
+  const found = await ctx.api.list<KubeResource & Record<string, unknown>>(
     resourceForKind(obj.kind),
-    obj.metadata?.name ?? "",
     plan.namespace,
+    undefined,
+    `metadata.name=${obj.metadata?.name ?? ""}`,
   );
+  const live = found.items[0];
   if (!live) throw new Error(`${ref(obj)}: the create said AlreadyExists, but the object is gone`);
   const labels = live.metadata?.labels ?? {};
   if (labels[LABEL_MANAGED_BY] === "virtwork" && labels[LABEL_RUN_ID] === plan.runId) {

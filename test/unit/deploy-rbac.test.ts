@@ -78,8 +78,8 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
   },
   {
     file: "src/ops/apply.ts",
-    site: "await ctx.api.get<KubeResource & Record<string, unknown>>(",
-    needs: appliedResources.map((r) => grant(r, "get")),
+    site: "const found = await ctx.api.list<KubeResource & Record<string, unknown>>(",
+    needs: appliedResources.map((r) => grant(r, "list")),
   },
   // src/ops/inventory.ts
   {
