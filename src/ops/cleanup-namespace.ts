@@ -2,7 +2,7 @@ import type { KubeApi, KubeResource } from "../kube/api.ts";
 import { listableNamespacedResources, tryList } from "../kube/discovery.ts";
 import { qualifiedName, type Resource } from "../kube/resources.ts";
 import { LABEL_MANAGED_BY } from "../manifests/labels.ts";
-import { type CleanupPreview, previewCleanup } from "./cleanup.ts";
+import type { CleanupPreview } from "./cleanup-kinds.ts";
 
 /**
  * Resource types whose entries are not anybody's data, so they never keep a namespace:
@@ -103,13 +103,12 @@ function firstFew(list: string[], n = 5): string {
 export async function namespaceDeletionBlocker(
   api: KubeApi,
   preview: CleanupPreview,
-  options: { runId?: string; incomplete: boolean },
+  options: { incomplete: boolean; otherRunsRemain: boolean },
 ): Promise<string | undefined> {
   if (!preview.namespaceState.exists) return "it does not exist";
   if (!preview.namespaceState.createdByVirtwork) return "virtwork did not create it";
   if (options.incomplete) return "cleanup is incomplete (see the errors)";
-  if (options.runId && (await previewCleanup(api, preview.namespace)).total > 0)
-    return "objects of other virtwork runs remain";
+  if (options.otherRunsRemain) return "objects of other virtwork runs remain";
   const { foreign, unlisted } = await foreignObjects(api, preview.namespace);
   if (foreign.length) return `it holds objects virtwork did not create (${firstFew(foreign)})`;
   if (unlisted.length)

@@ -6,14 +6,13 @@ import { UsageError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Registry } from "../workloads/registry.ts";
 import {
-  type CleanupPreview,
-  type CleanupResult,
   deleteNamespaceIfOurs,
   deleteObjects,
   emptyCleanupResult,
   previewCleanup,
   waitForDeletes,
 } from "./cleanup.ts";
+import type { CleanupPreview, CleanupResult } from "./cleanup-kinds.ts";
 import { runSteps, type StatusReporter, type Step } from "./context.ts";
 import { withOperation } from "./operation.ts";
 import type { Outcome } from "./outcome.ts";

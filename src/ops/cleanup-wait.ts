@@ -1,6 +1,5 @@
 import type { KubeResource } from "../kube/api.ts";
-import type { CleanupItem, CleanupPreview } from "./cleanup.ts";
-import { CLEANUP_KINDS } from "./cleanup.ts";
+import { CLEANUP_KINDS, type CleanupItem, type CleanupPreview } from "./cleanup-kinds.ts";
 import type { OpsContext } from "./context.ts";
 
 /** Why an object that cleanup deleted is still there. */

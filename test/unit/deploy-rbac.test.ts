@@ -30,7 +30,7 @@ function functionBody(source: string, name: string): string {
 }
 
 // --- what the code iterates over, read from the code ------------------------------------------
-const cleanupSource = read("src/ops/cleanup.ts");
+const cleanupSource = read("src/ops/cleanup-kinds.ts");
 const cleanupKinds = [
   ...cleanupSource.matchAll(/\{ key: "\w+", resource: RESOURCES\.(\w+), collection: (true|false) \}/g),
 ].map((m) => ({ resource: m[1] as ResourceName, collection: m[2] === "true" }));

@@ -1,4 +1,4 @@
-import type { CleanupPreview } from "../../ops/cleanup.ts";
+import type { CleanupPreview } from "../../ops/cleanup-kinds.ts";
 import type { CleanupReport } from "../../ops/cleanup-run.ts";
 import { toTable } from "../output.ts";
 
