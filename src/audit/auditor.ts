@@ -117,6 +117,8 @@ export interface ResourceRecord {
   namespace: string;
   /** created; skipped = it already existed (AlreadyExists); failed = the create failed. */
   status: Exclude<ResourceStatus, "deleted">;
+  /** skipped: the run id (virtwork/run-id label) of the run that owns the existing object. */
+  ownerRunId?: string;
   error?: string;
   at?: Timestamp;
 }

@@ -1,5 +1,5 @@
 import type { Config } from "../config/load.ts";
-import { LABEL_COMPONENT } from "../manifests/labels.ts";
+import { LABEL_COMPONENT, managedSelector } from "../manifests/labels.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { AuditCommand, RunStart, VmRecord, WorkloadRecord } from "./auditor.ts";
 
@@ -124,4 +124,48 @@ function vmRecords(config: Config, plan: Plan): VmRecord[] {
     if (vm.dataVolumes.length > 0) record.dataDiskSize = config.diskSize.text;
     return record;
   });
+}
+
+/**
+ * The audit_log row of a cleanup: what it was asked to remove (namespace, run id, wait,
+ * --delete-namespace) and where — not a run's workload defaults, which a cleanup has none of.
+ * What it deleted is recorded later by recordCleanup (counts per kind, linked run ids).
+ */
+export function describeCleanup(
+  config: Config,
+  options: {
+    runId: string;
+    cleanupMode: string;
+    clusterContext?: string;
+    options: { runId?: string; wait: boolean; deleteNamespace: boolean };
+  },
+): RunStart {
+  const start: RunStart = {
+    runId: options.runId,
+    command: "cleanup",
+    namespace: config.namespace,
+    settings: JSON.parse(
+      JSON.stringify({
+        namespace: config.namespace,
+        kubeconfig: config.kubeconfig,
+        context: config.context,
+        runId: options.options.runId,
+        selector: managedSelector(options.options.runId),
+        wait: options.options.wait,
+        timeoutSeconds: config.timeoutSeconds,
+        deleteNamespace: options.options.deleteNamespace,
+      }),
+    ) as Record<string, unknown>,
+    dryRun: false,
+    sshAuthConfigured: false,
+    cleanupMode: options.cleanupMode,
+    waitForReady: options.options.wait,
+    readyTimeoutSeconds: config.timeoutSeconds,
+    workloads: [],
+    vms: [],
+  };
+  if (config.kubeconfig !== undefined) start.kubeconfigPath = config.kubeconfig;
+  const context = options.clusterContext ?? config.context;
+  if (context !== undefined) start.clusterContext = context;
+  return start;
 }

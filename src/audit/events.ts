@@ -5,7 +5,7 @@
 export type OpsEvent =
   | { type: "namespace_ensured"; namespace: string; created: boolean }
   | { type: "object_created"; kind: string; name: string }
-  | { type: "object_skipped"; kind: string; name: string; reason: string }
+  | { type: "object_skipped"; kind: string; name: string; reason: string; ownerRunId?: string }
   | {
       type: "retry";
       verb: string;

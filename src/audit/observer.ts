@@ -21,6 +21,7 @@ export function auditObserver(auditor: Auditor, runId: string, namespace: string
           name: event.name,
           namespace,
           status: event.type === "object_created" ? "created" : "skipped",
+          ...(event.type === "object_skipped" && event.ownerRunId ? { ownerRunId: event.ownerRunId } : {}),
         });
         return;
       case "retry":

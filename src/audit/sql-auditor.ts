@@ -213,8 +213,13 @@ export class SqlAuditor implements Auditor {
       ];
       const event: AuditEvent = {
         type: r.kind === "Namespace" ? "namespace_ensured" : `object_${r.status}`,
-        message: `${r.kind} ${r.namespace === r.name ? r.name : `${r.namespace}/${r.name}`} ${verb}`,
-        details: { kind: r.kind, name: r.name, status: r.status },
+        message: `${r.kind} ${r.namespace === r.name ? r.name : `${r.namespace}/${r.name}`} ${verb}${r.ownerRunId ? ` (owned by run ${r.ownerRunId})` : ""}`,
+        details: {
+          kind: r.kind,
+          name: r.name,
+          status: r.status,
+          ...(r.ownerRunId ? { ownerRunId: r.ownerRunId } : {}),
+        },
         at,
       };
       if (r.error !== undefined) event.error = r.error;

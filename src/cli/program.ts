@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, UsageError } from "../errors.ts";
+import { setSignalMode, wasInterrupted } from "../ops/signals.ts";
 import { cleanupCommand } from "./commands/cleanup.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { historyCommand } from "./commands/history.ts";
@@ -33,7 +34,11 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     // Every subcommand's help lists -n, --context, --kubeconfig… too, like kubectl's "global flags".
     .configureHelp({ showGlobalOptions: true })
-    .version(versionLine(), "--version", "print the version, commit and build date");
+    .version(versionLine(), "--version", "print the version, commit and build date")
+    // run and cleanup stop cleanly on a signal (and report); every other command exits at once.
+    .hook("preAction", (_program, action) => {
+      setSignalMode(["run", "cleanup"].includes(action.name()) ? "stop" : "exit");
+    });
   addOptions(program, "global");
   for (const add of [
     runCommand,
@@ -86,6 +91,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     const verbose = argv.includes("-v") || argv.includes("--verbose");
     ctx.stderr(`Error: ${oneLine((err as Error).message ?? String(err))}\n`);
     if (verbose && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);
-    return ExitCode.failure;
+    // Stopped by a signal while a step was under way (e.g. waiting for a retry): 130.
+    return wasInterrupted() ? ExitCode.interrupted : ExitCode.failure;
   }
 }

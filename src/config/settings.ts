@@ -478,7 +478,12 @@ export const FLAGS = {
     help: "do not ask for confirmation (required without a terminal)",
     on: ["cleanup"],
   },
-  cleanupDryRun: { long: "dry-run", help: "only show what would be deleted", on: ["cleanup"] },
+  cleanupDryRun: {
+    long: "dry-run",
+    value: "[mode]",
+    help: "client (when given without a mode): only show what would be deleted; server: send the deletes with dryRun=All",
+    on: ["cleanup"],
+  },
   cleanupWait: { long: "wait", help: "wait until the objects are gone", on: ["cleanup"] },
   deleteNamespace: {
     long: "delete-namespace",

@@ -10,7 +10,9 @@ export interface ObjectMeta {
   resourceVersion?: string;
   creationTimestamp?: string;
   deletionTimestamp?: string;
-  ownerReferences?: { kind: string; name: string }[];
+  uid?: string;
+  finalizers?: string[];
+  ownerReferences?: { kind: string; name: string; uid?: string }[];
 }
 
 export interface KubeResource {
@@ -49,6 +51,8 @@ export class KubeApi {
         body: obj,
         query: { fieldValidation: "Strict", dryRun: options.dryRun ? "All" : undefined },
         ...(options.signal ? { signal: options.signal } : {}),
+        // A create already sent is let finish on a signal, so what exists is what was counted.
+        settleInFlight: true,
       });
       return "created";
     } catch (err) {
@@ -76,21 +80,40 @@ export class KubeApi {
     resource: Resource,
     namespace: string | undefined,
     labelSelector?: string,
+    fieldSelector?: string,
   ): Promise<ListResult<T>> {
     const result = await this.client.request<{ items?: T[]; metadata?: { resourceVersion?: string } }>(
       "GET",
       collectionPath(resource, namespace),
-      { call: { verb: "list", resource, ...(namespace ? { namespace } : {}) }, query: { labelSelector } },
+      {
+        call: { verb: "list", resource, ...(namespace ? { namespace } : {}) },
+        query: { labelSelector, fieldSelector },
+      },
     );
     return { items: result.items ?? [], resourceVersion: result.metadata?.resourceVersion ?? "" };
   }
 
-  /** Deletes one object; one that is already gone counts as success ("absent"). */
-  async delete(resource: Resource, name: string, namespace?: string): Promise<"deleted" | "absent"> {
+  /**
+   * Deletes one object; one that is already gone counts as success ("absent"). `uid` makes the
+   * server refuse (409) when the name now belongs to another object than the one listed.
+   */
+  async delete(
+    resource: Resource,
+    name: string,
+    namespace?: string,
+    options: { dryRun?: boolean; uid?: string } = {},
+  ): Promise<"deleted" | "absent"> {
     try {
       await this.client.request("DELETE", objectPath(resource, name, namespace), {
         call: { verb: "delete", resource, name, ...(namespace ? { namespace } : {}) },
-        body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background" },
+        // With a DeleteOptions body the API server reads dryRun from the body, not the query.
+        body: {
+          kind: "DeleteOptions",
+          apiVersion: "v1",
+          propagationPolicy: "Background",
+          ...(options.dryRun ? { dryRun: ["All"] } : {}),
+          ...(options.uid ? { preconditions: { uid: options.uid } } : {}),
+        },
       });
       return "deleted";
     } catch (err) {
@@ -99,13 +122,25 @@ export class KubeApi {
     }
   }
 
-  /** One request that deletes every object matching the selector. */
-  async deleteCollection(resource: Resource, namespace: string, labelSelector: string): Promise<void> {
-    await this.client.request("DELETE", collectionPath(resource, namespace), {
+  /** One request that deletes every object matching the selector; returns the objects the server deleted. */
+  async deleteCollection<T extends KubeResource>(
+    resource: Resource,
+    namespace: string,
+    labelSelector: string,
+    options: { dryRun?: boolean } = {},
+  ): Promise<T[]> {
+    const result = await this.client.request<{ items?: T[] }>("DELETE", collectionPath(resource, namespace), {
       call: { verb: "deletecollection", resource, namespace },
       query: { labelSelector },
-      body: { kind: "DeleteOptions", apiVersion: "v1", propagationPolicy: "Background" },
+      // With a DeleteOptions body the API server reads dryRun from the body, not the query.
+      body: {
+        kind: "DeleteOptions",
+        apiVersion: "v1",
+        propagationPolicy: "Background",
+        ...(options.dryRun ? { dryRun: ["All"] } : {}),
+      },
     });
+    return result.items ?? [];
   }
 
   watch<T extends KubeResource>(
@@ -129,11 +164,12 @@ export class KubeApi {
   }
 
   /** Whether the API server serves `resource` (its CRD is installed and established). */
-  async serves(resource: Resource): Promise<boolean> {
+  async serves(resource: Resource, signal?: AbortSignal): Promise<boolean> {
     const path = resource.group ? `/apis/${groupVersion(resource)}` : `/api/${resource.version}`;
     try {
       const list = await this.client.request<{ resources?: { name: string }[] }>("GET", path, {
         call: { verb: "discover", resource },
+        ...(signal ? { signal } : {}),
       });
       return (list.resources ?? []).some((r) => r.name === resource.plural);
     } catch (err) {

@@ -22,6 +22,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Retry 429/5xx/resets (default true). */
   retry?: boolean;
+  /**
+   * The signal stops waiting (rate limit, retry backoff) but not a request already on the
+   * wire: it gets its answer, so the caller knows whether it took effect.
+   */
+  settleInFlight?: boolean;
 }
 
 export interface WatchEvent<T> {
@@ -69,6 +74,11 @@ export class KubeClient {
   async request<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const once = async () => {
       await this.limiter.take(options.signal);
+      if (options.settleInFlight) {
+        options.signal?.throwIfAborted();
+        const { signal: _signal, ...rest } = options;
+        return this.send(method, path, rest);
+      }
       return this.send(method, path, options);
     };
     const text =

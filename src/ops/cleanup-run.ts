@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { describeRun } from "../audit/describe.ts";
+import { describeCleanup } from "../audit/describe.ts";
 import { loadConfig } from "../config/load.ts";
 import { settingFlags } from "../config/settings.ts";
 import { UsageError } from "../errors.ts";
@@ -7,14 +7,13 @@ import type { Logger } from "../log/logger.ts";
 import { openCatalog } from "../workloads/catalog/source.ts";
 import type { Registry } from "../workloads/registry.ts";
 import {
-  type CleanupPreview,
-  type CleanupResult,
   deleteNamespaceIfOurs,
   deleteObjects,
   emptyCleanupResult,
   previewCleanup,
-  waitUntilGone,
+  waitForDeletes,
 } from "./cleanup.ts";
+import type { CleanupPreview, CleanupResult } from "./cleanup-kinds.ts";
 import { runSteps, type StatusReporter, type Step } from "./context.ts";
 import { withOperation } from "./operation.ts";
 import type { Outcome } from "./outcome.ts";
@@ -22,7 +21,8 @@ import type { Outcome } from "./outcome.ts";
 export interface CleanupOptions {
   runId?: string;
   yes: boolean;
-  dryRun: boolean;
+  /** client: the preview only; server: every delete sent with dryRun=All (nothing is deleted). */
+  dryRun: false | "client" | "server";
   wait: boolean;
   deleteNamespace: boolean;
 }
@@ -69,13 +69,14 @@ export const CLEANUP_STEPS: readonly Step<CleanupState>[] = [
     name: "preview",
     run: async (_ctx, s) => {
       s.hooks.preview(preview(s));
-      if ((preview(s).total === 0 && !s.options.deleteNamespace) || s.options.dryRun) s.stop = "checked";
+      const nothing = preview(s).total === 0 && !s.options.deleteNamespace && !preview(s).unlistable.length;
+      if (nothing || s.options.dryRun === "client") s.stop = "checked";
       return undefined;
     },
   },
   {
     name: "confirm",
-    when: (s) => going(s) && !s.options.yes,
+    when: (s) => going(s) && !s.options.yes && s.options.dryRun !== "server",
     run: async (_ctx, s) => {
       if (!(await s.hooks.confirm())) s.stop = "declined";
       return undefined;
@@ -91,8 +92,11 @@ export const CLEANUP_STEPS: readonly Step<CleanupState>[] = [
   },
   {
     name: "wait until gone",
-    when: (s) => going(s) && (s.options.wait || s.options.deleteNamespace),
-    run: async (ctx, s) => void (await waitUntilGone(ctx, preview(s), s.timeoutSeconds)),
+    when: (s) => going(s) && !s.result.dryRun && (s.options.wait || s.options.deleteNamespace),
+    run: async (ctx, s) => {
+      await waitForDeletes(ctx, preview(s), s.result, s.timeoutSeconds);
+      return { remaining: s.result.remaining.length };
+    },
   },
   {
     name: "delete namespace",
@@ -145,11 +149,15 @@ export async function cleanUp(input: CleanupInput): Promise<CleanupReport> {
     audit: !options.dryRun,
     recordEvents: false,
     describe: (clusterContext: string) =>
-      describeRun(config, {
+      describeCleanup(config, {
         runId: cleanupId,
-        command: "cleanup",
         cleanupMode: options.runId ? "run-id" : "all",
         clusterContext,
+        options: {
+          ...(options.runId ? { runId: options.runId } : {}),
+          wait: options.wait,
+          deleteNamespace: options.deleteNamespace,
+        },
       }),
   };
   return withOperation(operation, async (ctx, auditor): Promise<CleanupReport> => {
@@ -158,25 +166,42 @@ export async function cleanUp(input: CleanupInput): Promise<CleanupReport> {
       options,
       timeoutSeconds: config.timeoutSeconds,
       hooks: input.hooks,
-      result: emptyCleanupResult(),
+      result: emptyCleanupResult(options.dryRun === "server"),
     };
     await runSteps(ctx, CLEANUP_STEPS, state);
     const found = preview(state);
     const report = { namespace: config.namespace, preview: found };
-    if (state.stop === "checked") return { ...report, outcome: "checked" };
+    if (state.stop === "checked") {
+      // Nothing to delete, or only a preview: still a failure when a kind could not be listed.
+      return found.unlistable.length
+        ? {
+            ...report,
+            outcome: "failed",
+            message: "the preview is incomplete: some kinds could not be listed",
+          }
+        : { ...report, outcome: "checked" };
+    }
     if (state.stop === "declined")
       return { ...report, outcome: "declined", message: "user declined confirmation" };
     const { result } = state;
-    await auditor.recordCleanup(cleanupId, {
-      deleted: found.items.map((i) => ({ ...i, namespace: config.namespace })),
-      namespaceDeleted: result.namespaceDeleted,
-    });
-    for (const error of result.errors) logger.warn("cleanup warning", { error });
-    if (!result.errors.length) return { ...report, outcome: "deleted", result };
+    if (!result.dryRun) {
+      // What was deleted, not what was listed: the per-kind counts and linked run ids of history.
+      await auditor.recordCleanup(cleanupId, {
+        deleted: result.deletedItems.map((i) => ({
+          kind: i.kind,
+          name: i.name,
+          namespace: config.namespace,
+          ...(i.runId ? { runId: i.runId } : {}),
+        })),
+        namespaceDeleted: result.namespaceDeleted,
+      });
+    }
+    for (const note of result.notes) logger.warn("cleanup", { note });
+    if (!result.errors.length) return { ...report, outcome: result.dryRun ? "checked" : "deleted", result };
     return {
       ...report,
       outcome: "failed",
-      message: `${result.errors.length} objects could not be deleted`,
+      message: `incomplete: ${result.errors.length} ${result.errors.length === 1 ? "problem" : "problems"}; first: ${result.errors[0]}`,
       result,
     };
   });

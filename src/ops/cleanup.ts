@@ -1,40 +1,25 @@
 import type { KubeApi, KubeResource } from "../kube/api.ts";
 import { KubeError } from "../kube/errors.ts";
-import { qualifiedName, RESOURCES, type Resource } from "../kube/resources.ts";
+import { qualifiedName, RESOURCES } from "../kube/resources.ts";
 import { LABEL_MANAGED_BY, LABEL_RUN_ID, managedSelector } from "../manifests/labels.ts";
+import {
+  CLEANUP_KINDS,
+  type CleanupItem,
+  type CleanupKind,
+  type CleanupPreview,
+  type CleanupResult,
+} from "./cleanup-kinds.ts";
+import { namespaceDeletionBlocker } from "./cleanup-namespace.ts";
+import { waitUntilGone } from "./cleanup-wait.ts";
 import type { OpsContext } from "./context.ts";
 
-/** Kinds cleanup removes, in deletion order: VMs first so their DVs/PVCs are released. */
-const KINDS: { key: CleanupKind; resource: Resource; collection: boolean }[] = [
-  { key: "vms", resource: RESOURCES.virtualmachines, collection: true },
-  { key: "dataVolumes", resource: RESOURCES.datavolumes, collection: true },
-  { key: "pvcs", resource: RESOURCES.persistentvolumeclaims, collection: true },
-  // Services have no deletecollection in the core API: one DELETE each.
-  { key: "services", resource: RESOURCES.services, collection: false },
-  { key: "secrets", resource: RESOURCES.secrets, collection: true },
-];
-
-export type CleanupKind = "vms" | "dataVolumes" | "pvcs" | "services" | "secrets";
-
-export interface CleanupPreview {
-  namespace: string;
-  selector: string;
-  objects: Record<CleanupKind, string[]>;
-  /** Every object with its kind and run id, for the audit trail. */
-  items: { kind: string; name: string; runId?: string }[];
-  runIds: string[];
-  total: number;
-  /** Kinds not looked at, with why: not served (e.g. CDI absent), or not allowed to list. */
-  skippedKinds: string[];
-  namespaceState: { exists: boolean; createdByVirtwork: boolean };
-}
-
-export interface CleanupResult {
-  deleted: Record<CleanupKind, number>;
-  errors: string[];
-  namespaceDeleted: boolean;
-  namespaceKept?: string;
-}
+const emptyCounts = (): Record<CleanupKind, number> => ({
+  vms: 0,
+  dataVolumes: 0,
+  pvcs: 0,
+  services: 0,
+  secrets: 0,
+});
 
 /** Lists what cleanup would delete: only objects labelled managed-by=virtwork (and the run id). */
 export async function previewCleanup(
@@ -48,31 +33,33 @@ export async function previewCleanup(
     string[]
   >;
   const runIds = new Set<string>();
-  const previewItems: CleanupPreview["items"] = [];
+  const items: CleanupItem[] = [];
   const skippedKinds: string[] = [];
-  for (const { key, resource } of KINDS) {
-    let items: KubeResource[];
+  const unlistable: CleanupPreview["unlistable"] = [];
+  for (const { key, resource } of CLEANUP_KINDS) {
+    let listed: KubeResource[];
     try {
-      items = (await api.list<KubeResource>(resource, namespace, selector)).items;
+      listed = (await api.list<KubeResource>(resource, namespace, selector)).items;
     } catch (err) {
       if (err instanceof KubeError && err.status === 404 && resource.group) {
-        skippedKinds.push(`${resource.plural}.${resource.group} (not served)`);
+        skippedKinds.push(`${qualifiedName(resource)} (not served)`);
         continue;
       }
-      // An identity limited to some kinds still cleans up what it may see; the rest is reported.
-      if (err instanceof KubeError && err.status === 403) {
-        skippedKinds.push(`${qualifiedName(resource)} (forbidden to list)`);
+      if (err instanceof KubeError) {
+        unlistable.push({ kind: qualifiedName(resource), error: err.message });
         continue;
       }
       throw err;
     }
-    for (const item of items) {
-      objects[key].push(item.metadata?.name ?? "");
+    for (const item of listed) {
+      const name = item.metadata?.name ?? "";
+      objects[key].push(name);
       const id = item.metadata?.labels?.[LABEL_RUN_ID];
       if (id) runIds.add(id);
-      previewItems.push({
+      items.push({
         kind: resource.kind,
-        name: item.metadata?.name ?? "",
+        name,
+        ...(item.metadata?.uid ? { uid: item.metadata.uid } : {}),
         ...(id ? { runId: id } : {}),
       });
     }
@@ -85,15 +72,21 @@ export async function previewCleanup(
     if (!(err instanceof KubeError && err.status === 403)) throw err;
     nsReadable = false; // a namespace-scoped identity may not read its namespace
   }
-  const total = Object.values(objects).reduce((n, list) => n + list.length, 0);
+  const vmsUnlistable = unlistable.find((u) => u.kind === qualifiedName(RESOURCES.virtualmachines));
   return {
     namespace,
     selector,
     objects,
-    items: previewItems,
+    items,
     runIds: [...runIds].sort(),
-    total,
+    total: items.length,
     skippedKinds,
+    unlistable,
+    ...(vmsUnlistable
+      ? {
+          blocked: `the VirtualMachines cannot be listed, so the DataVolumes, PVCs, Secrets and Services found may belong to VMs cleanup cannot see; nothing was deleted (${vmsUnlistable.error})`,
+        }
+      : {}),
     namespaceState: {
       exists: ns !== undefined || !nsReadable,
       createdByVirtwork: ns?.metadata?.labels?.[LABEL_MANAGED_BY] === "virtwork",
@@ -101,92 +94,123 @@ export async function previewCleanup(
   };
 }
 
-/** What in the namespace is not virtwork's, for the --delete-namespace rule. */
-async function foreignObjects(api: KubeApi, namespace: string): Promise<string[]> {
-  const found: string[] = [];
-  const checks: [Resource, (o: KubeResource & { type?: string }) => boolean][] = [
-    [RESOURCES.virtualmachines, () => true],
-    [RESOURCES.datavolumes, () => true],
-    [RESOURCES.persistentvolumeclaims, () => true],
-    [RESOURCES.services, () => true],
-    [
-      RESOURCES.configmaps,
-      (o) => !/^(kube-root-ca\.crt|openshift-service-ca\.crt)$/.test(o.metadata?.name ?? ""),
-    ],
-    // Service-account tokens and pull secrets are made by the cluster for every namespace.
-    [
-      RESOURCES.secrets,
-      (o) => !/^kubernetes\.io\/(service-account-token|dockercfg|dockerconfigjson)$/.test(o.type ?? ""),
-    ],
-    [RESOURCES.pods, () => true],
-  ];
-  for (const [resource, counts] of checks) {
-    let items: (KubeResource & { type?: string })[];
-    try {
-      items = (await api.list<KubeResource & { type?: string }>(resource, namespace)).items;
-    } catch (err) {
-      if (err instanceof KubeError && err.status === 404 && resource.group) continue;
-      throw err;
-    }
-    for (const item of items) {
-      if (item.metadata?.labels?.[LABEL_MANAGED_BY] === "virtwork" || item.metadata?.deletionTimestamp)
-        continue;
-      if (counts(item)) found.push(`${resource.kind}/${item.metadata?.name}`);
-    }
-  }
-  return found;
+function describeError(err: unknown): string {
+  return (err as Error).message;
 }
 
-export function emptyCleanupResult(): CleanupResult {
+/** Deletes one kind: a collection delete, or one DELETE per object when there is none or it is refused. */
+async function deleteKind(
+  ctx: OpsContext,
+  preview: CleanupPreview,
+  kind: (typeof CLEANUP_KINDS)[number],
+  result: CleanupResult,
+): Promise<void> {
+  const { resource, collection, key } = kind;
+  const listed = preview.items.filter((i) => i.kind === resource.kind);
+  if (collection) {
+    try {
+      const gone = await ctx.api.deleteCollection(resource, preview.namespace, preview.selector, {
+        dryRun: result.dryRun,
+      });
+      const names = new Set(gone.map((o) => o.metadata?.name ?? ""));
+      result.deleted[key] += names.size;
+      result.deletedItems.push(...listed.filter((i) => names.has(i.name)));
+      return;
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      result.notes.push(
+        `deletecollection of ${qualifiedName(resource)} was refused (${describeError(err)}); deleting them one by one`,
+      );
+      ctx.logger.warn("collection delete refused; deleting one by one", {
+        resource: qualifiedName(resource),
+        error: describeError(err),
+      });
+    }
+  }
+  for (const item of listed) {
+    if (ctx.signal.aborted) return;
+    try {
+      const outcome = await ctx.api.delete(resource, item.name, preview.namespace, {
+        dryRun: result.dryRun,
+        ...(item.uid ? { uid: item.uid } : {}),
+      });
+      if (outcome === "deleted") {
+        result.deleted[key]++;
+        result.deletedItems.push(item);
+      }
+    } catch (err) {
+      if (err instanceof KubeError && err.status === 409 && err.reason === "Conflict") {
+        result.errors.push(
+          `${resource.kind}/${item.name}: not deleted: the name now belongs to another object than the one listed`,
+        );
+      } else {
+        result.errors.push(`${resource.kind}/${item.name}: not deleted: ${describeError(err)}`);
+      }
+    }
+  }
+}
+
+export function emptyCleanupResult(dryRun = false): CleanupResult {
   return {
-    deleted: { vms: 0, dataVolumes: 0, pvcs: 0, services: 0, secrets: 0 },
+    dryRun,
+    deleted: emptyCounts(),
+    deletedItems: [],
     errors: [],
+    notes: [],
+    remaining: [],
     namespaceDeleted: false,
   };
 }
 
 /**
- * Deletes what the preview found, by label (collection deletes where the API has them),
- * tolerating per-object errors: each one is kept in `result.errors`.
+ * Deletes what the preview found, by label (collection deletes where the API has them; one by
+ * one when a collection delete is refused) and records every kind it could not list and every
+ * object it could not delete in `result.errors`, naming the cause. With the VirtualMachines
+ * unlistable it deletes nothing at all. `result.dryRun`: every delete is sent with dryRun=All.
  */
 export async function deleteObjects(
   ctx: OpsContext,
   preview: CleanupPreview,
   result: CleanupResult,
 ): Promise<void> {
-  const { api } = ctx;
-  for (const { key, resource, collection } of KINDS) {
-    const names = preview.objects[key];
-    if (!names.length) continue;
-    if (collection) {
-      try {
-        await api.deleteCollection(resource, preview.namespace, preview.selector);
-        result.deleted[key] = names.length;
-      } catch (err) {
-        result.errors.push((err as Error).message);
-      }
-    } else {
-      for (const name of names) {
-        try {
-          if ((await api.delete(resource, name, preview.namespace)) === "deleted") result.deleted[key]++;
-        } catch (err) {
-          result.errors.push((err as Error).message);
-        }
-      }
-    }
+  result.errors.push(
+    ...preview.unlistable.map(
+      (u) => `${u.kind}: could not be listed, so none of them were deleted (${u.error})`,
+    ),
+  );
+  if (preview.blocked) {
+    result.errors.unshift(`nothing deleted: ${preview.blocked}`);
+    return;
+  }
+  for (const kind of CLEANUP_KINDS) {
+    if (!preview.objects[kind.key].length) continue;
+    await deleteKind(ctx, preview, kind, result);
     ctx.emit({
       type: "objects_deleted",
-      kind: resource.kind,
-      count: result.deleted[key],
+      kind: kind.resource.kind,
+      count: result.deleted[kind.key],
       runIds: preview.runIds,
     });
-    ctx.progress(`deleted ${result.deleted[key]} ${resource.plural}`);
+    ctx.progress(
+      `${result.dryRun ? "would delete" : "deleted"} ${result.deleted[kind.key]} ${kind.resource.plural}`,
+    );
   }
 }
 
+/** --wait: follows the deletes until everything deleted is gone; what stays is an error, with its cause. */
+export async function waitForDeletes(
+  ctx: OpsContext,
+  preview: CleanupPreview,
+  result: CleanupResult,
+  timeoutSeconds: number,
+): Promise<void> {
+  result.remaining = await waitUntilGone(ctx, preview, timeoutSeconds, result.deletedItems);
+  for (const r of result.remaining) result.errors.push(`${r.kind}/${r.name}: still exists: ${r.cause}`);
+}
+
 /**
- * Deletes the namespace only when virtwork created it and nothing else lives there (no other
- * run's objects when one run was cleaned up); else says in `result.namespaceKept` why not.
+ * Deletes the namespace only when that is provably safe (cleanup-namespace.ts); else says in
+ * `result.namespaceKept` why it is kept.
  */
 export async function deleteNamespaceIfOurs(
   ctx: OpsContext,
@@ -194,56 +218,31 @@ export async function deleteNamespaceIfOurs(
   result: CleanupResult,
   options: { runId?: string; wait: boolean; timeoutSeconds: number },
 ): Promise<void> {
-  const { api } = ctx;
-  if (!preview.namespaceState.exists) {
-    result.namespaceKept = "it does not exist";
-  } else if (!preview.namespaceState.createdByVirtwork) {
-    result.namespaceKept = "virtwork did not create it";
-  } else if (options.runId && (await previewCleanup(api, preview.namespace)).total > 0) {
-    result.namespaceKept = "objects of other virtwork runs remain";
-  } else {
-    const foreign = await foreignObjects(api, preview.namespace);
-    if (foreign.length) {
-      result.namespaceKept = `it holds objects virtwork did not create (${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? ", …" : ""})`;
-    } else {
-      try {
-        result.namespaceDeleted = (await api.delete(RESOURCES.namespaces, preview.namespace)) === "deleted";
-        if (options.wait) await waitForNamespaceGone(ctx, preview.namespace, options.timeoutSeconds);
-      } catch (err) {
-        result.errors.push((err as Error).message);
-      }
-    }
+  if (preview.blocked) {
+    result.namespaceKept = "the VirtualMachines in it cannot be listed";
+    return;
+  }
+  const blocker = await namespaceDeletionBlocker(ctx.api, preview, {
+    incomplete: result.errors.length > 0,
+    otherRunsRemain: Boolean(options.runId) && (await previewCleanup(ctx.api, preview.namespace)).total > 0,
+  });
+  if (blocker) {
+    result.namespaceKept = blocker;
+    return;
+  }
+  try {
+    result.namespaceDeleted =
+      (await ctx.api.delete(RESOURCES.namespaces, preview.namespace, undefined, {
+        dryRun: result.dryRun,
+      })) === "deleted";
+    if (options.wait && !result.dryRun)
+      await waitForNamespaceGone(ctx, preview.namespace, options.timeoutSeconds);
+  } catch (err) {
+    result.errors.push(`Namespace/${preview.namespace}: ${describeError(err)}`);
   }
 }
 
-/** Waits until the deleted objects are gone (a finalizer may keep them a while). */
-export async function waitUntilGone(
-  ctx: OpsContext,
-  preview: CleanupPreview,
-  timeoutSeconds: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  for (const { key, resource } of KINDS) {
-    if (!preview.objects[key].length) continue;
-    for (;;) {
-      const left = (await ctx.api.list(resource, preview.namespace, preview.selector)).items.length;
-      if (left === 0) break;
-      ctx.progress(`waiting for ${left} ${resource.plural} to be deleted`);
-      if (Date.now() > deadline || ctx.signal.aborted) {
-        throw new Error(
-          `timed out after ${timeoutSeconds}s waiting for ${left} ${resource.plural} to be deleted`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
-
-async function waitForNamespaceGone(
-  ctx: OpsContext,
-  namespace: string,
-  timeoutSeconds: number,
-): Promise<void> {
+async function waitForNamespaceGone(ctx: OpsContext, namespace: string, timeoutSeconds: number) {
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (await ctx.api.get(RESOURCES.namespaces, namespace)) {
     if (Date.now() > deadline || ctx.signal.aborted)

@@ -26,7 +26,7 @@ export interface OperationInput {
 
 /**
  * The frame of every operation against a cluster: opens the audit database and the cluster
- * session, starts the audit row, handles SIGINT/SIGTERM, runs `body` over one context, and
+ * session, starts the audit row, handles SIGINT/SIGTERM/SIGHUP, runs `body` over one context, and
  * always completes the audit row with the outcome's status and closes everything.
  */
 export async function withOperation<R extends { outcome: Outcome; message?: string }>(
@@ -34,6 +34,8 @@ export async function withOperation<R extends { outcome: Outcome; message?: stri
   body: (ctx: OpsContext, auditor: Auditor, contextName: string) => Promise<R>,
 ): Promise<R> {
   const { config, logger, status, auditId } = input;
+  // Process-wide since start-up (signals.ts): a signal that came while loading is seen here.
+  const signals = interruptible(logger);
   const auditor = input.audit ? await openRunAuditor(config, input.env, logger) : new NoopAuditor();
   const observe = input.recordEvents ? auditObserver(auditor, auditId, config.namespace) : () => {};
   let session: Awaited<ReturnType<typeof openSession>>;
@@ -43,7 +45,11 @@ export async function withOperation<R extends { outcome: Outcome; message?: stri
     await auditor.close();
     throw err;
   }
-  const signals = interruptible(logger);
+  // A second signal exits at once, but not before the audit row says "cancelled".
+  const removeLastWords = signals.onSecondSignal(async () => {
+    await auditor.completeRun(auditId, OUTCOMES.interrupted.audit, "interrupted by a second signal");
+    await auditor.close();
+  });
   await auditor.startRun(input.describe(session.contextName));
   let finalStatus: FinalStatus = "failed";
   let errorSummary: string | undefined;
@@ -69,6 +75,7 @@ export async function withOperation<R extends { outcome: Outcome; message?: stri
     throw err;
   } finally {
     status.done();
+    removeLastWords();
     signals.dispose();
     session.close();
     await auditor.completeRun(auditId, finalStatus, errorSummary);

@@ -4,8 +4,17 @@ import type { Logger } from "../log/logger.ts";
 import type { Plan } from "../plan/plan.ts";
 import { prepareRun } from "../plan/prepare.ts";
 import type { Registry } from "../workloads/registry.ts";
-import { type ApplyResult, createObjects, emptyApplyResult, ensureNamespace, preflight } from "./apply.ts";
+import {
+  ApplyConflict,
+  type ApplyResult,
+  checkExisting,
+  createObjects,
+  emptyApplyResult,
+  ensureNamespace,
+  preflight,
+} from "./apply.ts";
 import { Interrupted, type OpsContext, runSteps, type StatusReporter, type Step } from "./context.ts";
+import { countRunObjects } from "./inventory.ts";
 import { withOperation } from "./operation.ts";
 import { type DeploySummary, deploySummary, plannedStatuses, timeoutMessage } from "./summary.ts";
 import { type WaitResult, waitForVms } from "./wait.ts";
@@ -50,6 +59,14 @@ export const DEPLOY_STEPS: readonly Step<DeployState>[] = [
       return counts;
     },
   },
+  {
+    // A re-run never adopts, changes or silently keeps something else (see checkExisting).
+    name: "existing objects",
+    run: async (ctx, s) => {
+      await checkExisting(ctx, s.plan, s.applied);
+      return { found: s.applied.present.size };
+    },
+  },
   { name: "services", run: createStep("Service", () => 5) },
   { name: "secrets", run: createStep("Secret", (o) => Math.max(10, o.vmConcurrency)) },
   { name: "virtual machines", run: createStep("VirtualMachine", (o) => o.vmConcurrency) },
@@ -78,17 +95,31 @@ export const DEPLOY_STEPS: readonly Step<DeployState>[] = [
 /** Runs the deploy steps over one context and sums up how the run ended. */
 export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions): Promise<DeploySummary> {
   const state: DeployState = { plan, options, applied: emptyApplyResult() };
+  /** What of the run exists, counted in the cluster by its run-id label (not from the answers seen). */
+  const interrupted = async (s: DeploySummary): Promise<DeploySummary> => {
+    if (options.dryRun === "server") return s;
+    try {
+      s.inCluster = await countRunObjects(ctx.api, plan.namespace, plan.runId);
+    } catch (err) {
+      ctx.logger.warn("could not count the run's objects in the cluster", { error: (err as Error).message });
+    }
+    return s;
+  };
   try {
     await runSteps(ctx, DEPLOY_STEPS, state);
   } catch (err) {
+    if (err instanceof ApplyConflict)
+      return deploySummary(plan, state.applied, "failed", plannedStatuses(plan, state.applied), err.message);
     if (state.waited === undefined && (err instanceof Interrupted || ctx.signal.aborted)) {
       ctx.emit({ type: "interrupted", stage: "apply" });
-      return deploySummary(
-        plan,
-        state.applied,
-        "interrupted",
-        plannedStatuses(plan, state.applied),
-        "interrupted while creating objects",
+      return interrupted(
+        deploySummary(
+          plan,
+          state.applied,
+          "interrupted",
+          plannedStatuses(plan, state.applied),
+          "interrupted while creating objects",
+        ),
       );
     }
     throw err;
@@ -104,7 +135,9 @@ export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions
       return deploySummary(plan, applied, "failed", waited.vms, waited.failure);
     case "interrupted":
       ctx.emit({ type: "interrupted", stage: "wait" });
-      return deploySummary(plan, applied, "interrupted", waited.vms, "interrupted while waiting for the VMs");
+      return interrupted(
+        deploySummary(plan, applied, "interrupted", waited.vms, "interrupted while waiting for the VMs"),
+      );
     default:
       return deploySummary(
         plan,

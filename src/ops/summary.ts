@@ -18,6 +18,21 @@ export interface DeploySummary {
   timings: { createdToRunningP50Ms?: number; createdToRunningP95Ms?: number };
   /** Objects that exist (created or found), for an interrupted run's report. */
   objects: { kind: string; name: string }[];
+  /**
+   * The run ids that own the run's objects: this run's when it created something, and the
+   * earlier runs whose objects it found (the ids `cleanup --run-id` needs).
+   */
+  ownerRunIds: string[];
+  /** Interrupted: the run's objects in the cluster, counted by its run-id label, per kind. */
+  inCluster?: Record<string, number>;
+}
+
+function ownerRunIds(runId: string, applied: ApplyResult): string[] {
+  const createdSomething = Object.entries(applied.created).some(([kind, n]) => kind !== "Namespace" && n > 0);
+  const earlier = Object.keys(applied.existingOwners)
+    .filter((id) => id !== runId)
+    .sort();
+  return [...(createdSomething || applied.existingOwners[runId] ? [runId] : []), ...earlier];
 }
 
 function percentile(sorted: number[], p: number): number | undefined {
@@ -71,6 +86,7 @@ export function deploySummary(
     vms,
     timings,
     objects: applied.objects,
+    ownerRunIds: ownerRunIds(plan.runId, applied),
   };
 }
 

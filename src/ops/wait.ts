@@ -138,12 +138,11 @@ export async function waitForVms(
     const s = statuses.get(name);
     if (!s) return false;
     const phase = vmi.status?.phase ?? "Pending";
-    // Transition timestamps have second precision: use the moment we saw the phase unless the
-    // phase was reached well before we started watching (e.g. a re-run).
-    const transition = (p: string) => {
-      const at = vmi.status?.phaseTransitionTimestamps?.find((t) => t.phase === p)?.phaseTransitionTimestamp;
-      return at && now().getTime() - new Date(at).getTime() > 2000 ? at : undefined;
-    };
+    // Observation times only: the VMI's phaseTransitionTimestamps have second precision and,
+    // for a VM of an earlier run, predate this run, so latencies taken from them can be
+    // negative. Never before this run created the VM, either.
+    const observed = () =>
+      s.createdAt && s.createdAt.getTime() > now().getTime() ? new Date(s.createdAt) : now();
     if (phase !== s.phase) ctx.emit({ type: "vm_phase", name, phase, at: now().toISOString() });
     s.phase = phase;
     if (vmi.status?.nodeName) s.node = vmi.status.nodeName;
@@ -151,12 +150,10 @@ export async function waitForVms(
     if (ip) s.ip = ip;
     s.conditions = conditionSummary(vmi.status?.conditions);
     if (!s.scheduledAt && (phase === "Scheduled" || phase === "Running")) {
-      const at = transition("Scheduled");
-      s.scheduledAt = at ? new Date(at) : now();
+      s.scheduledAt = observed();
     }
     if (!s.runningAt && phase === "Running") {
-      const at = transition("Running");
-      s.runningAt = at ? new Date(at) : now();
+      s.runningAt = observed();
       const event: { type: "vm_running"; name: string; at: string; node?: string; ip?: string } = {
         type: "vm_running",
         name,

@@ -539,7 +539,24 @@ describe("in-cluster deployment: Containerfile + deploy/ + the ServiceAccount's 
       if (info.grant) used.add(info.grant);
       if (info.nonResource) nonResource.add(`${req.method} ${info.nonResource}`);
     }
-    assert.deepEqual([...used].sort(), [...rulesOf(objects)].sort());
+    // Granted for paths this deployment takes only when something goes wrong: one DELETE per
+    // object when a collection delete is refused, and the watch of `cleanup --wait` when the
+    // deleted objects do not go at once (test/unit/deploy-rbac.test.ts ties them to the code).
+    const onFailureOnly = new Set([
+      ...[
+        "/secrets",
+        "/persistentvolumeclaims",
+        "kubevirt.io/virtualmachines",
+        "cdi.kubevirt.io/datavolumes",
+      ].map((r) => `${r}:delete`),
+      ...["/services", "/secrets", "/persistentvolumeclaims", "kubevirt.io/virtualmachines"].map(
+        (r) => `${r}:watch`,
+      ),
+    ]);
+    const rules = rulesOf(objects);
+    for (const g of used) assert.ok(rules.has(g), `${g} was used but is not granted`);
+    const unused = [...rules].filter((g) => !used.has(g) && !onFailureOnly.has(g));
+    assert.deepEqual(unused, [], "every other rule was used");
     // Discovery only, which every authenticated user may read (system:discovery).
     for (const r of nonResource) assert.match(r, /^GET \/apis?\/[\w.]+(\/\w+)?$/, r);
   });

@@ -113,12 +113,15 @@ export async function virtwork(
 /** Starts `bin/virtwork args…` and returns the child plus a promise of its result. */
 export async function spawnVirtwork(
   args: string[],
-  opts: { kubeconfig?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { kubeconfig?: string; env?: NodeJS.ProcessEnv; asExecutable?: boolean } = {},
 ): Promise<{ child: ChildProcess; stderrSoFar: () => string; result: Promise<CliResult> }> {
   await ensureBuilt();
   const t0 = Date.now();
-  // bin/virtwork imports the bundle in its own process, so signals reach the CLI itself.
-  const child = spawn(process.execPath, [BIN, ...args], {
+  // By default bin/virtwork runs on this Node, which imports the bundle in its own process.
+  // asExecutable: bin/virtwork itself, started through its `#!/usr/bin/env node` line, so the
+  // first Node on the child's PATH runs the launcher.
+  const [file, argv] = opts.asExecutable ? [BIN, args] : [process.execPath, [BIN, ...args]];
+  const child = spawn(file, argv, {
     cwd: home,
     env: childEnv(opts),
     stdio: ["ignore", "pipe", "pipe"],

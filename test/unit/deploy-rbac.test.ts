@@ -28,15 +28,13 @@ function functionBody(source: string, name: string): string {
   const next = source.slice(start + 1).search(/\n(export )?(async )?function /);
   return next < 0 ? source.slice(start) : source.slice(start, start + 1 + next);
 }
-const resourcesNamed = (text: string): ResourceName[] =>
-  [...text.matchAll(/RESOURCES\.(\w+)/g)].map((m) => m[1] as ResourceName);
 
 // --- what the code iterates over, read from the code ------------------------------------------
-const cleanupSource = read("src/ops/cleanup.ts");
+const cleanupSource = read("src/ops/cleanup-kinds.ts");
 const cleanupKinds = [
   ...cleanupSource.matchAll(/\{ key: "\w+", resource: RESOURCES\.(\w+), collection: (true|false) \}/g),
 ].map((m) => ({ resource: m[1] as ResourceName, collection: m[2] === "true" }));
-const foreignChecks = resourcesNamed(functionBody(cleanupSource, "foreignObjects"));
+const foreignChecks = functionBody(read("src/ops/cleanup-namespace.ts"), "foreignObjects");
 // The create steps of `virtwork run`, in src/ops/run.ts's step list.
 const appliedKinds = [...read("src/ops/run.ts").matchAll(/createStep\("(\w+)"/g)].map((m) => m[1] as string);
 const appliedResources = appliedKinds.map(
@@ -58,7 +56,7 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
   // src/ops/apply.ts
   {
     file: "src/ops/apply.ts",
-    site: "ctx.api.serves(resource)",
+    site: "ctx.api.serves(resource",
     needs: [], // discovery: non-resource URLs, readable by every authenticated user
   },
   { file: "src/ops/apply.ts", site: "ctx.api.get(RESOURCES.namespaces", needs: [grant("namespaces", "get")] },
@@ -72,6 +70,34 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
     file: "src/ops/apply.ts",
     site: "ctx.api.create(target(obj)",
     needs: appliedResources.map((r) => grant(r, "create")),
+  },
+  {
+    file: "src/ops/apply.ts",
+    site: "const list = await ctx.api.list<KubeResource & Record<string, unknown>>(",
+    needs: appliedResources.map((r) => grant(r, "list")),
+  },
+  {
+    file: "src/ops/apply.ts",
+    site: "const found = await ctx.api.list<KubeResource & Record<string, unknown>>(",
+    needs: appliedResources.map((r) => grant(r, "list")),
+  },
+  // src/ops/inventory.ts
+  {
+    file: "src/ops/inventory.ts",
+    site: "await api.list(resource, namespace, managedSelector(runId))",
+    needs: [
+      grant("services", "list"),
+      grant("secrets", "list"),
+      grant("virtualmachines", "list"),
+      grant("datavolumes", "list"),
+    ],
+  },
+  // src/kube/discovery.ts (cleanup --delete-namespace: every listable namespaced type)
+  {
+    file: "src/kube/discovery.ts",
+    site: "await api.list<T>(resource, namespace, labelSelector)",
+    needs: [grant("configmaps", "list"), grant("pods", "list")],
+    when: "cleanup --delete-namespace of a namespace virtwork created (foreignObjects lists every type discovery serves)",
   },
   // src/ops/wait.ts
   {
@@ -104,19 +130,14 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
   },
   {
     file: "src/ops/cleanup.ts",
-    site: "api.list<KubeResource & { type?: string }>(resource, namespace)",
-    needs: foreignChecks.map((r) => grant(r, "list")),
-    when: "cleanup --delete-namespace of a namespace virtwork created (foreignObjects)",
-  },
-  {
-    file: "src/ops/cleanup.ts",
     site: "api.deleteCollection(resource",
     needs: cleanupKinds.filter((k) => k.collection).map((k) => grant(k.resource, "deletecollection")),
   },
   {
     file: "src/ops/cleanup.ts",
-    site: "api.delete(resource, name",
-    needs: cleanupKinds.filter((k) => !k.collection).map((k) => grant(k.resource, "delete")),
+    // Services always; the others when their collection delete is refused.
+    site: "ctx.api.delete(resource, item.name",
+    needs: cleanupKinds.map((k) => grant(k.resource, "delete")),
   },
   {
     file: "src/ops/cleanup.ts",
@@ -125,9 +146,14 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
     when: "cleanup --delete-namespace of a namespace virtwork created",
   },
   {
-    file: "src/ops/cleanup.ts",
-    site: "ctx.api.list(resource, preview.namespace, preview.selector)",
+    file: "src/ops/cleanup-wait.ts",
+    site: "ctx.api.list<KubeResource>(resource, preview.namespace, preview.selector)",
     needs: cleanupKinds.map((k) => grant(k.resource, "list")),
+  },
+  {
+    file: "src/ops/cleanup-wait.ts",
+    site: "ctx.api.watch<KubeResource>(",
+    needs: cleanupKinds.map((k) => grant(k.resource, "watch")),
   },
   {
     file: "src/ops/cleanup.ts",
@@ -183,7 +209,11 @@ describe("deploy/rbac.yaml against the code", () => {
 
   test("the code's lists were found (cleanup kinds, foreign-object checks, applied kinds, watched kinds)", () => {
     assert.ok(cleanupKinds.length >= 5, "cleanup KINDS");
-    assert.ok(foreignChecks.length >= 5, "foreignObjects checks");
+    assert.match(
+      foreignChecks,
+      /listableNamespacedResources\(api\)/,
+      "foreignObjects lists every discovered type",
+    );
     assert.deepEqual(appliedKinds, ["Service", "Secret", "VirtualMachine"]);
     assert.ok(appliedResources.every(Boolean));
     assert.ok(watchedKinds.includes("virtualmachineinstances"));

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { UsageError } from "../../errors.ts";
 import { cleanUp } from "../../ops/cleanup-run.ts";
 import { OUTCOMES } from "../../ops/outcome.ts";
 import { type CliContext, commandSetup } from "../context.ts";
@@ -10,7 +11,7 @@ import { cleanupProblem, renderCleanup, renderPreview, renderPreviewNames } from
 interface CleanupFlags {
   runId?: string;
   yes?: boolean;
-  dryRun?: boolean;
+  dryRun?: boolean | string;
   wait?: boolean;
   deleteNamespace?: boolean;
   output?: "wide" | "name" | "yaml" | "json";
@@ -26,11 +27,15 @@ export function cleanupCommand(program: Command, ctx: CliContext): Command {
 Examples:
   virtwork cleanup                                   # preview, then ask (y/yes)
   virtwork cleanup --run-id 3f2a… --yes --wait       # one run, no prompt, wait until gone
-  virtwork cleanup -n perf --yes --delete-namespace`,
+  virtwork cleanup -n perf --yes --delete-namespace
+  virtwork cleanup --dry-run=server                  # RBAC and admission answer every delete; nothing goes`,
     );
   return addOptions(cmd, "cleanup").action(async (opts: CleanupFlags, command: Command) => {
     const { flags, logger, screen, format } = commandSetup(command, ctx);
     const data = opts.output === "json" || opts.output === "yaml" ? opts.output : undefined;
+    if (typeof opts.dryRun === "string" && !["client", "server"].includes(opts.dryRun))
+      throw new UsageError(`--dry-run: must be client or server, got "${opts.dryRun}"`);
+    const dryRun = opts.dryRun === undefined ? false : opts.dryRun === "server" ? "server" : "client";
     const report = await cleanUp({
       flags,
       env: ctx.env,
@@ -39,7 +44,7 @@ Examples:
       options: {
         ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
         yes: Boolean(opts.yes),
-        dryRun: Boolean(opts.dryRun),
+        dryRun,
         wait: Boolean(opts.wait),
         deleteNamespace: Boolean(opts.deleteNamespace),
       },

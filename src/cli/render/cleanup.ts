@@ -1,4 +1,4 @@
-import type { CleanupPreview } from "../../ops/cleanup.ts";
+import type { CleanupPreview } from "../../ops/cleanup-kinds.ts";
 import type { CleanupReport } from "../../ops/cleanup-run.ts";
 import { toYaml } from "../../util/yaml-emit.ts";
 import { toTable } from "../output.ts";
@@ -22,7 +22,8 @@ export function renderPreview(p: CleanupPreview, wide = false): string {
       : p.objects[k].slice(0, 3).join(", ") + (p.objects[k].length > 3 ? ", …" : ""),
   ]);
   const skipped = p.skippedKinds.length ? `Not checked: ${p.skippedKinds.join(", ")}\n` : "";
-  return `Namespace ${p.namespace}, selector ${p.selector}${p.runIds.length ? `, runs: ${p.runIds.join(", ")}` : ""}\n${toTable(["KIND", "COUNT", "NAMES"], rows)}${skipped}`;
+  const unlistable = p.unlistable.map((u) => `Cannot list ${u.kind}: ${u.error}\n`).join("");
+  return `Namespace ${p.namespace}, selector ${p.selector}${p.runIds.length ? `, runs: ${p.runIds.join(", ")}` : ""}\n${toTable(["KIND", "COUNT", "NAMES"], rows)}${skipped}${unlistable}`;
 }
 
 /** `-o name`: every object of the preview as kind/name, one a line. */
@@ -40,19 +41,26 @@ export function renderCleanup(r: CleanupReport, format: "json" | "yaml" | undefi
   if (r.outcome === "declined") return "Aborted: nothing was deleted.\n";
   if (!result) {
     if (json) return `${JSON.stringify({ preview: r.preview, deleted: null }, null, 2)}\n`;
-    return r.preview.total === 0 ? "Nothing to clean up.\n" : "Dry run: nothing was deleted.\n";
+    if (r.preview.total > 0) return "Dry run: nothing was deleted.\n";
+    return r.preview.unlistable.length
+      ? "Nothing found in the kinds that could be listed.\n"
+      : "Nothing to clean up.\n";
   }
   if (json) return `${JSON.stringify({ preview: r.preview, ...result }, null, 2)}\n`;
   const counts = KINDS.map((k) => `${result.deleted[k]} ${LABELS[k]}`).join(", ");
-  let out = `Deleted ${counts}.${result.namespaceDeleted ? ` Namespace ${namespace} deleted.` : ""}\n`;
+  const server = result.dryRun;
+  let out = `${server ? "Dry run (server): would delete" : "Deleted"} ${counts}.${result.namespaceDeleted ? ` Namespace ${namespace} ${server ? "would be " : ""}deleted.` : ""}\n`;
+  for (const note of result.notes) out += `Note: ${note}.\n`;
   if (result.namespaceKept) out += `Namespace ${namespace} kept: ${result.namespaceKept}.\n`;
   return out;
 }
 
-/** What stderr says when objects could not be deleted, or undefined. */
+/** What stderr says when the cleanup is incomplete (each object or kind with its cause), or undefined. */
 export function cleanupProblem(r: CleanupReport): string | undefined {
   const errors = r.result?.errors ?? [];
-  return errors.length
-    ? `Error: ${errors.length} objects could not be deleted; first: ${errors[0]}\n`
-    : undefined;
+  if (!r.result && r.preview.unlistable.length)
+    return `Error: the preview is incomplete: ${r.preview.unlistable.map((u) => `cannot list ${u.kind}`).join("; ")}\n`;
+  if (!errors.length) return undefined;
+  const n = errors.length;
+  return `Error: cleanup is incomplete (${n} ${n === 1 ? "problem" : "problems"}):\n${errors.map((e) => `  ${e}`).join("\n")}\n`;
 }

@@ -61,7 +61,8 @@ export function renderSummary(s: DeploySummary): string {
       "Deploy it with the same flags without --dry-run.",
     ].join("\n")}\n`;
   }
-  const existing = counted(s.existing);
+  const earlier = s.ownerRunIds.filter((id) => id !== s.runId);
+  const existing = counted(s.existing) + (earlier.length ? ` (of run ${earlier.join(", ")})` : "");
   const lines = [
     // A failure or timeout is printed once, on stderr; an interrupted run's stderr says what to clean up instead.
     `Run ${s.runId} in namespace ${s.namespace}: ${s.outcome}${s.outcome === "interrupted" && s.message ? ` (${s.message})` : ""}`,
@@ -77,8 +78,39 @@ export function renderSummary(s: DeploySummary): string {
       `Created → running: p50 ${seconds(s.timings.createdToRunningP50Ms)}, p95 ${seconds(s.timings.createdToRunningP95Ms)}`,
     );
   }
-  lines.push("", `Remove it with: virtwork cleanup -n ${s.namespace} --run-id ${s.runId}`);
+  lines.push("", ...removeHint(s));
   return `${lines.join("\n")}\n`;
+}
+
+/** The cleanup command per run id that owns objects of this run's plan (none: nothing to remove). */
+function removeHint(s: DeploySummary): string[] {
+  if (s.outcome === "checked") return [];
+  if (!s.ownerRunIds.length) return ["Nothing to remove: this run created nothing."];
+  if (s.ownerRunIds.length === 1 && s.ownerRunIds[0] === s.runId)
+    return [`Remove it with: virtwork cleanup -n ${s.namespace} --run-id ${s.runId}`];
+  return [
+    `Its objects belong to ${s.ownerRunIds.length === 1 ? "run" : "runs"} ${s.ownerRunIds.join(", ")}; remove them with:`,
+    ...s.ownerRunIds.map((id) => `  virtwork cleanup -n ${s.namespace} --run-id ${id}`),
+  ];
+}
+
+/** What an interrupted run leaves, counted in the cluster by its run-id label. */
+export function interruptedHint(s: DeploySummary): string {
+  const counts = s.inCluster;
+  const command = `virtwork cleanup -n ${s.namespace} --run-id ${s.runId} --yes`;
+  if (counts === undefined) {
+    const known = s.objects.filter((o) => o.kind !== "Namespace").length;
+    if (known === 0)
+      return `Interrupted: nothing created as far as virtwork saw (the cluster could not be asked to count run ${s.runId}'s objects in namespace ${s.namespace}).\n`;
+    return `Interrupted: at least ${known} objects of run ${s.runId} exist in namespace ${s.namespace} (the cluster could not be asked). Remove them with:\n  ${command}\n`;
+  }
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  if (total === 0)
+    return `Interrupted: nothing created; no object of run ${s.runId} exists in namespace ${s.namespace}.\n`;
+  const detail = Object.entries(counts)
+    .map(([kind, n]) => `${n} ${plural(kind, n)}`)
+    .join(", ");
+  return `Interrupted: ${total} objects of run ${s.runId} exist in namespace ${s.namespace} (${detail}, counted in the cluster by label). Remove them with:\n  ${command}\n`;
 }
 
 /** The summary as JSON/YAML data: dates as ISO strings. */
@@ -96,10 +128,7 @@ export function summaryData(s: DeploySummary) {
 
 /** What stderr says about a run that did not succeed, or undefined. */
 export function runProblem(s: DeploySummary): string | undefined {
-  if (s.outcome === "interrupted") {
-    const existing = s.objects.filter((o) => o.kind !== "Namespace").length;
-    return `Interrupted: ${existing} objects of run ${s.runId} exist in namespace ${s.namespace}. Remove them with:\n  virtwork cleanup -n ${s.namespace} --run-id ${s.runId} --yes\n`;
-  }
+  if (s.outcome === "interrupted") return interruptedHint(s);
   if (s.outcome === "failed" || s.outcome === "timeout") return `Error: ${s.message}\n`;
   return undefined;
 }
