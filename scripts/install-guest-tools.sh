@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real tools that check virtwork's guest artefacts (test/guest/artifacts), from
 # Debian's packages: cloud-init (schema), systemd (systemd-analyze verify), shellcheck, and
-# what the guest scripts run on (xfsprogs, iproute2, util-linux, mount, procps, coreutils).
+# what the guest scripts run on (xfsprogs, iproute2, util-linux, mount, procps, coreutils),
+# the password hash checkers (openssl, mkpasswd from whois) and the tools whose fixed lists
+# the built-in params mirror (stress-ng, fio).
 # Idempotent: when every command is already there it returns at once, without touching apt.
 set -euo pipefail
 
@@ -22,6 +24,10 @@ declare -A TOOLS=(
   [ps]=procps
   [df]=coreutils
   [awk]=mawk
+  [openssl]=openssl
+  [mkpasswd]=whois
+  [stress-ng]=stress-ng
+  [fio]=fio
 )
 
 # cloud-init must be Debian's (run by the system python with its own modules).

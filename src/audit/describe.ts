@@ -26,7 +26,7 @@ const SECRET_SOURCE = /^ssh/i;
  */
 export function describeRun(config: Config, options: DescribeOptions): RunStart {
   const { plan } = options;
-  const sshAuthConfigured = Boolean(config.ssh?.password || config.ssh?.authorizedKeys.length);
+  const sshAuthConfigured = Boolean(config.ssh?.passwordHash || config.ssh?.authorizedKeys.length);
   const workloads = plan ? workloadRecords(config, plan) : [];
   const vms = plan ? vmRecords(config, plan) : [];
   const sources = Object.fromEntries(

@@ -7,23 +7,20 @@ export const MAX_USERDATA_BYTES = 1024 * 1024;
 
 export interface SshAccess {
   user: string;
-  password?: string;
+  /** SHA-512 crypt of the password (`$6$…`); the plain text never gets this far. */
+  passwordHash?: string;
   authorizedKeys: string[];
 }
-
-export const REDACTED = "<redacted: use --show-secrets>";
 
 /**
  * A `#cloud-config` document. Emitted with YAML 1.1 rules because cloud-init reads it with
  * PyYAML: strings such as `no`, `on` or `0755` are quoted so they stay strings, and
  * multi-line file contents are literal blocks. A `users` block exists only when SSH access
- * was asked for (design §4.2); without it the image's default user is left alone.
+ * was asked for (design §4.2); without it the image's default user is left alone. A
+ * password travels only as its salted hash (`hashed_passwd`), so the document can be
+ * printed and applied as it is.
  */
-export function renderCloudConfig(
-  guest: GuestConfig,
-  ssh?: SshAccess,
-  options: { redact?: boolean } = {},
-): string {
+export function renderCloudConfig(guest: GuestConfig, ssh?: SshAccess): string {
   const doc: Record<string, unknown> = {};
   if (guest.packages.length) doc.packages = [...new Set(guest.packages)];
   if (guest.files.length) {
@@ -39,12 +36,12 @@ export function renderCloudConfig(
       name: ssh.user,
       sudo: "ALL=(ALL) NOPASSWD:ALL",
       shell: "/bin/bash",
-      lock_passwd: !ssh.password,
+      lock_passwd: !ssh.passwordHash,
     };
-    if (ssh.password) user.plain_text_passwd = options.redact ? REDACTED : ssh.password;
+    if (ssh.passwordHash) user.hashed_passwd = ssh.passwordHash;
     if (ssh.authorizedKeys.length) user.ssh_authorized_keys = ssh.authorizedKeys;
     doc.users = ["default", user];
-    if (ssh.password) doc.ssh_pwauth = true;
+    if (ssh.passwordHash) doc.ssh_pwauth = true;
   }
   if (Object.keys(doc).length === 0) return CLOUD_CONFIG_HEADER;
   return CLOUD_CONFIG_HEADER + toYaml(doc);

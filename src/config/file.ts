@@ -50,7 +50,14 @@ function readConfigFile(path: string, readFile: (p: string) => string, field: st
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return {};
   if (!isMap(doc.contents))
     throw new UsageError(`config file ${path}: the top level must be a mapping of settings`);
-  return canonicalize(doc.toJS() as FileMap, path, "");
+  let value: FileMap;
+  try {
+    // Aliases are fine; thousands of them are a "billion laughs" document, never a config.
+    value = doc.toJS({ maxAliasCount: 100 }) as FileMap;
+  } catch (err) {
+    throw new UsageError(`config file ${path}: ${(err as Error).message.split("\n")[0]}`);
+  }
+  return canonicalize(value, path, "");
 }
 
 function canonicalize(map: FileMap, path: string, prefix: string): FileMap {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
+import { passwordMatches, SHA512_CRYPT } from "../cloudinit/password.ts";
 import { UsageError } from "../errors.ts";
 import { createRegistry } from "../workloads/registry.ts";
 import { type Config, loadConfig } from "./load.ts";
@@ -240,7 +241,11 @@ const GLOBAL: Layered[] = [
     fileKey: "ssh-password",
     values: { file: "pw-file", env: "pw-env", flag: "pw-flag" },
     expected: { default: undefined, file: "pw-file", env: "pw-env", flag: "pw-flag" },
-    get: (c) => c.ssh?.password,
+    // Only the hash is kept: which of the given passwords does it match?
+    get: (c) => {
+      const hash = c.ssh?.passwordHash;
+      return hash && ["pw-file", "pw-env", "pw-flag"].find((p) => passwordMatches(p, hash));
+    },
   },
   {
     setting: "ssh-authorized-keys",
@@ -273,15 +278,6 @@ const GLOBAL: Layered[] = [
     values: { file: "json", env: "yaml", flag: "json" },
     expected: { default: "yaml", file: "json", env: "yaml", flag: "json" },
     get: (c) => c.output,
-  },
-  {
-    setting: "show-secrets",
-    flag: "show-secrets",
-    env: "VIRTWORK_SHOW_SECRETS",
-    fileKey: "show-secrets",
-    values: { file: true, env: "false", flag: true },
-    expected: { default: false, file: true, env: false, flag: true },
-    get: (c) => c.showSecrets,
   },
 ];
 
@@ -333,7 +329,12 @@ describe("configuration priority: flag > env > file > default", () => {
   it("covers every setting of the table", () => {
     // ssh-key-files and from-catalog need files / a catalog: tested on their own below and in
     // src/workloads/catalog/catalog-plan.test.ts.
-    const tested = new Set([...GLOBAL.map((s) => s.fileKey), "ssh-key-files", "from-catalog"]);
+    const tested = new Set([
+      ...GLOBAL.map((s) => s.fileKey),
+      "ssh-key-files",
+      "from-catalog",
+      "ssh-password-file",
+    ]);
     const missing = Object.values(SETTINGS)
       .map((d) => d.key)
       .filter((k) => !tested.has(k));
@@ -537,6 +538,61 @@ describe("workload selection", () => {
       /database\.clients: value "many" must be an integer/,
     );
   });
+  it("a param (flag or env) for a workload that is not selected is an error saying so", () => {
+    const cases: [Sources, RegExp][] = [
+      [
+        { flags: { workloads: ["cpu"], params: ["database.clients=5"] } },
+        /^--params database\.clients: workload "database" is not selected; select it with --workloads database/,
+      ],
+      [
+        { flags: { workloads: ["cpu"] }, env: { VIRTWORK_PARAMS: "memory.vm-stressors=2" } },
+        /^VIRTWORK_PARAMS memory\.vm-stressors: workload "memory" is not selected/,
+      ],
+      [
+        { flags: { workloads: ["cpu"] }, env: { VIRTWORK_WORKLOAD_DISK_PARAMS: "numjobs=2" } },
+        /^VIRTWORK_WORKLOAD_DISK_PARAMS: workload "disk" is not selected/,
+      ],
+      [
+        { flags: { params: ["chaos-disk.fill-percent=50"] } },
+        /--params chaos-disk\.fill-percent: workload "chaos-disk" is not selected/,
+      ],
+    ];
+    for (const [sources, expected] of cases) assert.match(problem(sources), expected);
+    // A config file may describe workloads that this run does not select.
+    const { config } = load({
+      flags: { workloads: ["cpu"] },
+      file: { workloads: { database: { params: { clients: 5 } } } },
+    });
+    assert.deepEqual(
+      config.workloads.map((w) => w.name),
+      ["cpu"],
+    );
+  });
+  it("built-in params with a fixed list take only its values (stress-ng methods, fio engines)", () => {
+    const bad: [string, RegExp][] = [
+      [
+        "cpu.cpu-method=bogus",
+        /--params cpu\.cpu-method: value "bogus" must be a stress-ng CPU method .*: one of all, /,
+      ],
+      ["memory.vm-method=flipp", /--params memory\.vm-method: value "flipp" must be a stress-ng VM method/],
+      ["disk.ioengine=windowsaio", /--params disk\.ioengine: value "windowsaio" must be a fio ioengine/],
+      ["chaos-process.signal=TERM", /--params chaos-process\.signal: value "TERM" must be a signal name/],
+    ];
+    for (const [param, expected] of bad) {
+      const workload = param.split(".")[0] ?? "";
+      assert.match(problem({ flags: { workloads: [workload], params: [param] } }), expected);
+    }
+    const { config } = load({
+      flags: {
+        workloads: ["cpu", "memory", "disk"],
+        params: ["cpu.cpu-method=matrixprod", "memory.vm-method=zero-one", "disk.ioengine=io_uring"],
+      },
+    });
+    assert.deepEqual(
+      config.workloads.map((w) => w.params["cpu-method"] ?? w.params["vm-method"] ?? w.params.ioengine),
+      ["matrixprod", "zero-one", "io_uring"],
+    );
+  });
   it("--params values may contain commas and '='", () => {
     const { config } = load({
       flags: { workloads: ["cpu"], params: ["cpu.cpu-method=all,cpu.cpu-load-percent=5"] },
@@ -552,11 +608,89 @@ describe("SSH access", () => {
     assert.equal(config.ssh, undefined);
     assert.match(warnings.join("\n"), /no guest user is created/);
   });
-  it("password or keys create the user", () => {
-    assert.deepEqual(load({ env: { VIRTWORK_SSH_PASSWORD: "s3cret" } }).config.ssh, {
-      user: "virtwork",
-      password: "s3cret",
-      authorizedKeys: [],
-    });
+  it("password or keys create the user; the password is kept only as a salted SHA-512 crypt", () => {
+    const { config } = load({ env: { VIRTWORK_SSH_PASSWORD: "s3cret" } });
+    const hash = config.ssh?.passwordHash ?? "";
+    assert.deepEqual(config.ssh, { user: "virtwork", passwordHash: hash, authorizedKeys: [] });
+    assert.match(hash, SHA512_CRYPT);
+    assert.ok(passwordMatches("s3cret", hash));
+    assert.ok(!JSON.stringify(config).includes("s3cret"), "no plain text anywhere in the config");
+    const again = load({ env: { VIRTWORK_SSH_PASSWORD: "s3cret" } }).config.ssh?.passwordHash;
+    assert.notEqual(again, hash, "a fresh salt each time");
+  });
+  it("the password comes from a file (first line), through flag, env and config file", () => {
+    const files = { "/pw/a": "from-flag\n", "/pw/b": "from-env\r\n", "/pw/c": "from file" };
+    const cases: [Sources, string][] = [
+      [
+        { files, flags: { "ssh-password-file": "/pw/a" }, env: { VIRTWORK_SSH_PASSWORD_FILE: "/pw/b" } },
+        "from-flag",
+      ],
+      [
+        { files, env: { VIRTWORK_SSH_PASSWORD_FILE: "/pw/b" }, file: { "ssh-password-file": "/pw/c" } },
+        "from-env",
+      ],
+      [{ files, file: { "ssh-password-file": "/pw/c" } }, "from file"],
+    ];
+    for (const [sources, expected] of cases) {
+      const { config, warnings } = load(sources);
+      assert.ok(passwordMatches(expected, config.ssh?.passwordHash ?? ""), expected);
+      assert.deepEqual(warnings, []);
+    }
+  });
+  it("a password on the command line works but warns that others can see it", () => {
+    const { config, warnings } = load({ flags: { "ssh-password": "hunter2" } });
+    assert.ok(passwordMatches("hunter2", config.ssh?.passwordHash ?? ""));
+    assert.match(warnings.join("\n"), /--ssh-password: .*visible to other users/);
+    assert.ok(!warnings.join("\n").includes("hunter2"));
+    assert.deepEqual(load({ env: { VIRTWORK_SSH_PASSWORD: "hunter2" } }).warnings, []);
+  });
+  it("bad passwords and password files: one problem naming the source, never the password", () => {
+    const files = { "/pw/two": "one\ntwo\n", "/pw/empty": "\n", "/pw/long": `${"x".repeat(1025)}\n` };
+    const cases: [Sources, RegExp][] = [
+      [
+        { flags: { "ssh-password-file": "/pw/none" } },
+        /--ssh-password-file: \/pw\/none: cannot read .*no such file/,
+      ],
+      [{ files, flags: { "ssh-password-file": "/pw/two" } }, /--ssh-password-file: \/pw\/two: .*one line/],
+      [{ files, flags: { "ssh-password-file": "/pw/empty" } }, /--ssh-password-file: \/pw\/empty: .*empty/],
+      [
+        { files, flags: { "ssh-password-file": "/pw/long" } },
+        /--ssh-password-file: \/pw\/long: .*at most 1024/,
+      ],
+      [{ flags: { "ssh-password": "tab\there" } }, /--ssh-password: must not contain newlines or control/],
+      [{ env: { VIRTWORK_SSH_PASSWORD: "   " } }, /VIRTWORK_SSH_PASSWORD: must not be empty/],
+      [
+        { files, flags: { "ssh-password-file": "/pw/two" }, env: { VIRTWORK_SSH_PASSWORD: "x" } },
+        /VIRTWORK_SSH_PASSWORD: give the password once: either it or --ssh-password-file/,
+      ],
+    ];
+    for (const [sources, expected] of cases) {
+      const message = problem(sources);
+      assert.match(message, expected);
+      assert.ok(!/tab\there|xxxxxxxx|two/.test(message.replace("/pw/two", "")), message);
+    }
+  });
+  it("system accounts are refused as the SSH user", () => {
+    for (const user of [
+      "root",
+      "daemon",
+      "bin",
+      "nobody",
+      "www-data",
+      "systemd-network",
+      "sshd",
+      "adm",
+      "sudo",
+    ]) {
+      assert.match(
+        problem({ flags: { "ssh-user": user, "ssh-password": "pw" } }),
+        new RegExp(`--ssh-user: "${user}" is a system account`),
+      );
+    }
+    assert.match(
+      problem({ env: { VIRTWORK_SSH_USER: "root", VIRTWORK_SSH_PASSWORD: "pw" } }),
+      /VIRTWORK_SSH_USER: "root"/,
+    );
+    assert.equal(load({ flags: { "ssh-user": "alice", "ssh-password": "pw" } }).config.ssh?.user, "alice");
   });
 });

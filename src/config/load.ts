@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { SshAccess } from "../cloudinit/cloud-config.ts";
+import { hashPassword } from "../cloudinit/password.ts";
 import { UsageError } from "../errors.ts";
 import type { contextNamespace } from "../kube/context-namespace.ts";
 import type { Quantity } from "../util/quantity.ts";
@@ -11,6 +12,7 @@ import { openConfigFile } from "./file.ts";
 import { KnownWorkloads } from "./known-workloads.ts";
 import { checkEnv, SettingLayers } from "./layers.ts";
 import { resolveNamespace } from "./namespace.ts";
+import { readPassword } from "./password.ts";
 import { selectWorkloads } from "./selection.ts";
 import type { DryRunMode, LogFormatName, OutputFormat, SettingName } from "./settings.ts";
 import { asPublicKeys, ValueProblem } from "./values.ts";
@@ -49,7 +51,6 @@ export interface Config {
   qps: number;
   burst: number;
   output: OutputFormat;
-  showSecrets: boolean;
   configFile?: string;
   /** Where each global setting's value came from: a flag, an env var, the file or "default". */
   sources: Partial<Record<SettingName, string>>;
@@ -146,14 +147,20 @@ export function loadConfig(input: LoadInput): LoadResult {
   const wait = layers.get("wait");
   const timeoutSeconds = layers.get("timeout");
   const sshUser = layers.get("sshUser");
-  const sshPassword = layers.get("sshPassword");
+  const sshPassword = readPassword(
+    layers.get("sshPassword"),
+    layers.get("sshPasswordFile"),
+    sources,
+    readFile,
+    problems,
+    warnings,
+  );
   const sshKeys = layers.get("sshAuthorizedKeys") ?? [];
   const sshKeyFiles = layers.get("sshKeyFiles") ?? [];
   const vmConcurrency = layers.get("vmConcurrency");
   const qps = layers.get("qps");
   const burst = layers.get("burst");
   const output = layers.get("output");
-  const showSecrets = layers.get("showSecrets");
   const catalogDir = layers.get("catalogDir");
   const fromCatalog = layers.get("fromCatalog") ?? [];
   const catalog = (input.openCatalog ?? noCatalog)(catalogDir, sources.catalogDir ?? "default");
@@ -178,6 +185,15 @@ export function loadConfig(input: LoadInput): LoadResult {
     problems,
   );
 
+  // A param given for this invocation (flag, env) to a workload that does not run is a
+  // mistake; a config file may hold params of every workload it knows, selected or not.
+  if (names.length) {
+    for (const [name, source] of given.explicitParams) {
+      if (names.includes(name) || !workloads.registry.has(name)) continue;
+      const how = input.registry.has(name) ? `--workloads ${name}` : `--from-catalog ${name}`;
+      problems.push(`${source}: workload "${name}" is not selected; select it with ${how} or drop the param`);
+    }
+  }
   // Params of every workload mentioned are checked, selected or not, so typos never pass.
   const resolvedParams = new Map<string, Record<string, string>>();
   for (const name of new Set([...names, ...given.params.keys()])) {
@@ -219,7 +235,6 @@ export function loadConfig(input: LoadInput): LoadResult {
     qps,
     burst,
     output,
-    showSecrets,
     sources,
     catalogDir,
   };
@@ -231,7 +246,8 @@ export function loadConfig(input: LoadInput): LoadResult {
   if (file.path) config.configFile = file.path;
   if (sshPassword !== undefined || sshKeys.length) {
     config.ssh = { user: sshUser, authorizedKeys: [...new Set(sshKeys)] };
-    if (sshPassword !== undefined) config.ssh.password = sshPassword;
+    // Hashed here, once: from now on only the salted hash exists (Secret, dry-run, audit).
+    if (sshPassword !== undefined) config.ssh.passwordHash = hashPassword(sshPassword);
   }
   return { config, warnings, registry: workloads.registry, catalog };
 }

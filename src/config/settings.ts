@@ -1,16 +1,19 @@
 import { GUEST_OS_NAMES } from "../workloads/guest.ts";
 import { createRegistry, defaultWorkloadNames } from "../workloads/registry.ts";
 import {
+  asAuditDb,
   asBool,
   asDirectory,
   asDnsLabel,
   asDnsSubdomain,
+  asGuestUser,
   asImage,
   asInt,
-  asLinuxUser,
   asList,
   asMemory,
+  asNonEmptyList,
   asNonEmptyString,
+  asPassword,
   asPublicKeys,
   asQuantity,
   asSeconds,
@@ -164,7 +167,7 @@ export const SETTINGS = {
     key: "audit-db",
     flag: "audit-db",
     env: "VIRTWORK_AUDIT_DB",
-    parse: asNonEmptyString,
+    parse: asAuditDb,
     cli: {
       value: "<path|url>",
       help: "audit database: SQLite file or postgres:// URL",
@@ -295,16 +298,31 @@ export const SETTINGS = {
     key: "ssh-user",
     flag: "ssh-user",
     env: "VIRTWORK_SSH_USER",
-    parse: asLinuxUser,
+    parse: asGuestUser,
     default: "virtwork",
-    cli: { value: "<name>", help: "guest user created when SSH credentials are given", on: ["plan"] },
+    cli: {
+      value: "<name>",
+      help: "guest user created when SSH credentials are given (not a system account such as root)",
+      on: ["plan"],
+    },
   }),
   sshPassword: setting({
     key: "ssh-password",
     flag: "ssh-password",
     env: "VIRTWORK_SSH_PASSWORD",
+    parse: asPassword,
+    cli: {
+      value: "<password>",
+      help: "password of the guest user, sent only as a SHA-512 crypt hash (visible in ps: prefer --ssh-password-file or the env variable)",
+      on: ["plan"],
+    },
+  }),
+  sshPasswordFile: setting({
+    key: "ssh-password-file",
+    flag: "ssh-password-file",
+    env: "VIRTWORK_SSH_PASSWORD_FILE",
     parse: asNonEmptyString,
-    cli: { value: "<password>", help: "password of the guest user (prefer the env variable)", on: ["plan"] },
+    cli: { value: "<path>", help: "file whose first line is the guest user's password", on: ["plan"] },
   }),
   sshAuthorizedKeys: setting({
     key: "ssh-authorized-keys",
@@ -323,7 +341,7 @@ export const SETTINGS = {
     flag: "ssh-key-file",
     env: "VIRTWORK_SSH_KEY_FILES",
     aliases: ["ssh-key-file"],
-    parse: asList,
+    parse: asNonEmptyList,
     cli: {
       value: "<path>",
       help: "file with SSH public keys of the guest user, repeatable",
@@ -369,14 +387,6 @@ export const SETTINGS = {
       on: ["plan"],
     },
   }),
-  showSecrets: setting({
-    key: "show-secrets",
-    flag: "show-secrets",
-    env: "VIRTWORK_SHOW_SECRETS",
-    parse: asBool,
-    default: false,
-    cli: { help: "print passwords instead of redacting them", on: ["plan"] },
-  }),
   catalogDir: setting({
     key: "catalog-dir",
     flag: "catalog-dir",
@@ -394,7 +404,7 @@ export const SETTINGS = {
     key: "from-catalog",
     flag: "from-catalog",
     env: "VIRTWORK_FROM_CATALOG",
-    parse: asList,
+    parse: asNonEmptyList,
     cli: {
       value: "<entries>",
       help: "catalog entries to run, comma-separated or repeated; without --workloads only these run",

@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dns1123LabelProblem } from "../manifests/names.ts";
 import { Quantity } from "../util/quantity.ts";
@@ -13,14 +14,24 @@ function describe(raw: unknown): string {
   return typeof raw === "string" ? `"${raw}"` : JSON.stringify(raw);
 }
 
+/** No setting needs more; a longer value is a mistake (a file pasted into a flag). */
+export const MAX_VALUE_LENGTH = 65536;
+/** Paths, names and URLs: PATH_MAX. */
+export const MAX_NAME_LENGTH = 4096;
+
+function bounded(text: string, max: number): string {
+  if (text.length > max) throw new ValueProblem(`is ${text.length} characters long; at most ${max} allowed`);
+  return text;
+}
+
 export function asString(raw: unknown): string {
-  if (typeof raw === "string") return raw.trim();
+  if (typeof raw === "string") return bounded(raw.trim(), MAX_VALUE_LENGTH);
   if (typeof raw === "number") return String(raw);
   throw new ValueProblem(`must be a string, got ${describe(raw)}`);
 }
 
 export function asNonEmptyString(raw: unknown): string {
-  const s = asString(raw);
+  const s = bounded(asString(raw), MAX_NAME_LENGTH);
   if (s === "") throw new ValueProblem("must not be empty");
   return s;
 }
@@ -62,6 +73,13 @@ export function asList(raw: unknown): string[] {
 }
 
 /** A byte size (a data disk); stays a Quantity from here on. */
+/** A list that, when given at all, names something (`--from-catalog ""` is a mistake). */
+export function asNonEmptyList(raw: unknown): string[] {
+  const items = asList(raw);
+  if (items.length === 0) throw new ValueProblem("must not be empty: name at least one");
+  return items;
+}
+
 export function asQuantity(raw: unknown): Quantity {
   const text = asNonEmptyString(raw);
   const parsed = Quantity.parseSize(text);
@@ -143,6 +161,54 @@ export function asLinuxUser(raw: unknown): string {
   return text;
 }
 
+/**
+ * Accounts and groups the guest OS already has (Debian base-passwd, Fedora setup, systemd,
+ * common daemons). cloud-init would give such an account a password, a login shell and
+ * passwordless sudo, or clash with a group of the same name.
+ */
+export const SYSTEM_ACCOUNTS: ReadonlySet<string> = new Set([
+  // Debian base-passwd and Fedora setup (uid/gid < 1000)
+  ...["root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy"],
+  ...["www-data", "backup", "list", "irc", "gnats", "nobody", "nogroup", "adm", "operator", "halt"],
+  ...["shutdown", "ftp", "tty", "disk", "kmem", "dialout", "fax", "voice", "cdrom", "floppy", "tape"],
+  ...["sudo", "audio", "dip", "video", "plugdev", "staff", "users", "utmp", "shadow", "src", "sasl"],
+  ...["wheel", "input", "kvm", "render", "sgx", "netdev", "lock", "mem", "wheel", "nfsnobody", "ssh_keys"],
+  // daemons that distributions and cloud images ship
+  ...["messagebus", "dbus", "sshd", "ssh", "_ssh", "_apt", "polkitd", "chrony", "_chrony", "tss", "uuidd"],
+  ...["syslog", "rpc", "rpcuser", "tcpdump", "avahi", "dnsmasq", "qemu", "libvirt-qemu", "unbound"],
+  ...["postgres", "redis", "nginx", "apache", "mysql", "sssd", "setroubleshoot", "clevis", "rtkit"],
+  ...["cockpit-ws", "cockpit-wsinstance", "geoclue", "pipewire", "usbmux", "lxd", "landscape"],
+  ...["pollinate", "fwupd-refresh", "tcpdump", "dhcpcd", "_rpc", "statd", "saned", "colord"],
+]);
+
+/** The guest user: a valid name that is not an account (or group) the guest OS owns. */
+export function asGuestUser(raw: unknown): string {
+  const text = asLinuxUser(raw);
+  if (SYSTEM_ACCOUNTS.has(text) || text.startsWith("systemd-")) {
+    throw new ValueProblem(
+      `"${text}" is a system account of the guest OS; choose a user of your own (default: virtwork)`,
+    );
+  }
+  return text;
+}
+
+/** Longest password accepted (well above any passphrase; far below the Secret limit). */
+export const MAX_PASSWORD_LENGTH = 1024;
+
+/** A login password: printable, one line, kept as given (no trimming of inner spaces). */
+export function asPassword(raw: unknown): string {
+  if (typeof raw !== "string" && typeof raw !== "number")
+    throw new ValueProblem(`must be a string, got ${Array.isArray(raw) ? "a list" : typeof raw}`);
+  const text = String(raw);
+  if (text.trim() === "") throw new ValueProblem("must not be empty");
+  if (text.length > MAX_PASSWORD_LENGTH)
+    throw new ValueProblem(`is ${text.length} characters long; at most ${MAX_PASSWORD_LENGTH} allowed`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a password cannot be typed with them
+  if (/[\u0000-\u001f\u007f]/.test(text))
+    throw new ValueProblem("must not contain newlines or control characters (it is typed at a login prompt)");
+  return text;
+}
+
 const PUBLIC_KEY =
   /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
 export function asPublicKeys(raw: unknown): string[] {
@@ -165,4 +231,53 @@ export function asPublicKeys(raw: unknown): string[] {
 export function asDirectory(raw: unknown): string {
   const text = asNonEmptyString(raw);
   return text === "~" || text.startsWith("~/") ? `${homedir()}${text.slice(1)}` : text;
+}
+
+const SQLITE_HEADER = "SQLite format 3\0";
+
+/**
+ * The audit database: a postgres:// URL, or a SQLite file that is new, empty or really a
+ * SQLite database (its 16-byte header); anything else would fail when the run starts.
+ */
+export function asAuditDb(raw: unknown): string {
+  const text = asNonEmptyString(raw);
+  if (/^postgres(ql)?:\/\//i.test(text)) return text;
+  let size: number;
+  try {
+    const stat = statSync(text);
+    if (stat.isDirectory()) throw new ValueProblem(`${text} is a directory, not a SQLite database file`);
+    size = stat.size;
+  } catch (err) {
+    if (err instanceof ValueProblem) throw err;
+    return text; // created on first use
+  }
+  if (size === 0) return text;
+  const header = Buffer.alloc(SQLITE_HEADER.length);
+  try {
+    const fd = openSync(text, "r");
+    try {
+      readSync(fd, header, 0, header.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw new ValueProblem(`cannot read ${text}: ${(err as Error).message}`);
+  }
+  if (header.toString("latin1") !== SQLITE_HEADER) {
+    throw new ValueProblem(`${text} is not a SQLite database (point it at a .db file or a postgres:// URL)`);
+  }
+  return text;
+}
+
+/** A run id as labels carry it (a uuid from `virtwork run`), or a unique prefix of one. */
+const RUN_ID = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+export function asRunId(raw: unknown): string {
+  const text = asString(raw);
+  if (text === "") throw new ValueProblem("must not be empty (e.g. the uuid printed by virtwork run)");
+  if (!RUN_ID.test(text)) {
+    throw new ValueProblem(
+      `${JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text)} is not a run id (e.g. the uuid printed by virtwork run; see virtwork history)`,
+    );
+  }
+  return text;
 }

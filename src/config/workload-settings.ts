@@ -27,6 +27,8 @@ export interface WorkloadSettings {
   params: Map<string, Record<string, SourcedValue>>;
   /** Every VIRTWORK_WORKLOAD_* variable a known workload may take. */
   workloadEnv: Set<string>;
+  /** Workloads given params on the command line or in the environment: the first source of each. */
+  explicitParams: Map<string, string>;
 }
 
 /**
@@ -58,6 +60,7 @@ export function collectWorkloadSettings(
     current[key] ??= { value, source };
     params.set(workload, current);
   };
+  const explicitParams = new Map<string, string>();
   const guard = (fn: () => void) => {
     try {
       fn();
@@ -88,6 +91,8 @@ export function collectWorkloadSettings(
       for (const p of parseQualifiedParams(text, label)) {
         if (workloads.check(p.workload, `${label} ${p.workload}.${p.key}`)) {
           setParam(p.workload, p.key, p.value, `${label} ${p.workload}.${p.key}`);
+          if (!explicitParams.has(p.workload))
+            explicitParams.set(p.workload, `${label} ${p.workload}.${p.key}`);
         }
       }
     });
@@ -106,8 +111,10 @@ export function collectWorkloadSettings(
     const paramsText = env[paramsVar];
     if (paramsText) {
       guard(() => {
-        for (const p of parseParams(paramsText, paramsVar))
-          setParam(name, p.key, p.value, `${paramsVar} ${p.key}`);
+        for (const p of parseParams(paramsText, paramsVar)) {
+          setParam(name, p.key, p.value, `${paramsVar} ${name}.${p.key}`);
+          if (!explicitParams.has(name)) explicitParams.set(name, paramsVar);
+        }
       });
     }
   }
@@ -141,7 +148,7 @@ export function collectWorkloadSettings(
     }
   }
 
-  return { fields, params, workloadEnv };
+  return { fields, params, workloadEnv, explicitParams };
 }
 
 /** Parses the per-workload fields; a bad value is a problem naming where it came from. */

@@ -1,18 +1,19 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Auditor, RunDetail, RunSummary } from "../audit/auditor.ts";
 import { openAuditor } from "../audit/open.ts";
 import { isPostgresUrl } from "../audit/postgres.ts";
 import { defaultSqlitePath } from "../audit/sqlite.ts";
-import { openConfigFile } from "../config/file.ts";
-import { resolveSettings, SettingLayers } from "../config/layers.ts";
+import { resolveSettings } from "../config/layers.ts";
+import { checkValue, partialLayers } from "../config/partial.ts";
+import { asRunId } from "../config/values.ts";
 import { UsageError } from "../errors.ts";
 
 type Env = Record<string, string | undefined>;
 
 /** --audit / --audit-db through the same layers as every setting (flag > env > config file). */
 function auditSettings(flags: Record<string, unknown>, env: Env) {
-  const file = openConfigFile(flags, env, (path) => readFileSync(path, "utf8"));
-  const { audit, auditDb } = resolveSettings(["audit", "auditDb"], new SettingLayers(flags, env, file));
+  // The whole file is checked (unknown keys too), then only these two are read.
+  const { audit, auditDb } = resolveSettings(["audit", "auditDb"], partialLayers({ flags, env }));
   return { enabled: audit, target: auditDb };
 }
 
@@ -56,9 +57,11 @@ export function showHistory(input: {
   env: Env;
   runId: string;
 }): Promise<RunDetail> {
+  // An empty id would be a prefix of every run.
+  const runId = checkValue("history show <run-id>", input.runId, asRunId);
   return withAuditor(input.flags, input.env, async (auditor, location) => {
-    const run = await auditor?.getRun(input.runId);
-    if (!run) throw new Error(`no run ${input.runId} in ${location} (see virtwork history)`);
+    const run = await auditor?.getRun(runId);
+    if (!run) throw new Error(`no run ${runId} in ${location} (see virtwork history)`);
     return run;
   });
 }

@@ -174,18 +174,8 @@ export type RunReport =
  */
 export async function runWorkloads(input: RunInput): Promise<RunReport> {
   const { flags, logger } = input;
-  const dryRunClient = (flags["dry-run"] ?? "") === true || flags["dry-run"] === "client";
-  const { config, plan } = prepareRun({
-    flags,
-    env: input.env,
-    logger,
-    registry: input.registry,
-    purpose: dryRunClient ? "print" : "apply",
-  });
+  const { config, plan } = prepareRun({ flags, env: input.env, logger, registry: input.registry });
   if (config.dryRun === "client") {
-    if (config.ssh?.password && !config.showSecrets) {
-      logger.warn("SSH password redacted in the printed Secrets; add --show-secrets to print it");
-    }
     logger.info("dry run: printing the plan, nothing is sent to a cluster", {
       run_id: plan.runId,
       namespace: plan.namespace,

@@ -1,4 +1,6 @@
 import { loadConfig } from "../config/load.ts";
+import { checkValue } from "../config/partial.ts";
+import { asRunId } from "../config/values.ts";
 import type { KubeApi, KubeResource } from "../kube/api.ts";
 import { RESOURCES } from "../kube/resources.ts";
 import { openSession } from "../kube/session.ts";
@@ -70,6 +72,8 @@ export async function vmStatus(input: {
   /** Every namespace the identity can list (-A). */
   allNamespaces?: boolean;
 }): Promise<{ namespace: string; rows: VmRow[] }> {
+  // An empty or malformed id would select every run, or be an invalid label selector.
+  if (input.runId !== undefined) checkValue("--run-id", input.runId, asRunId);
   const { config } = loadConfig({
     flags: input.flags,
     env: input.env,

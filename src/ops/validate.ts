@@ -42,7 +42,6 @@ export function validateConfig(input: {
       env: input.env,
       logger: input.logger,
       registry,
-      purpose: "print",
       openCatalog: (dir, origin) => {
         catalog = openCatalog(dir, origin);
         return catalog;

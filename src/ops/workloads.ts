@@ -1,6 +1,5 @@
-import { loadConfig } from "../config/load.ts";
-import { UsageError } from "../errors.ts";
-import { type CatalogSource, openCatalog } from "../workloads/catalog/source.ts";
+import { resolveCatalogDir } from "../config/partial.ts";
+import { openCatalog } from "../workloads/catalog/source.ts";
 import { describeWorkloads, type WorkloadInfo } from "../workloads/describe.ts";
 import type { Registry } from "../workloads/registry.ts";
 
@@ -12,20 +11,11 @@ export function listWorkloads(input: {
 }): WorkloadInfo[] {
   const { flags } = input;
   // The catalog directory resolves like every setting (flag > env > config file > default);
-  // the rest of the configuration does not matter for a listing.
-  let catalog: CatalogSource | undefined;
-  try {
-    loadConfig({
-      flags: { config: flags.config, "catalog-dir": flags["catalog-dir"] },
-      env: input.env,
-      registry: input.registry,
-      openCatalog: (dir, origin) => {
-        catalog = openCatalog(dir, origin);
-        return catalog;
-      },
-    });
-  } catch (err) {
-    if (!(err instanceof UsageError) || !catalog) throw err;
-  }
+  // a named one must exist. The rest of the configuration does not matter for a listing.
+  const { dir, origin } = resolveCatalogDir({
+    flags: { config: flags.config, "catalog-dir": flags["catalog-dir"] },
+    env: input.env,
+  });
+  const catalog = openCatalog(dir, origin);
   return describeWorkloads(input.registry, catalog);
 }

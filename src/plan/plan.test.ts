@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { passwordMatches, SHA512_CRYPT } from "../cloudinit/password.ts";
 import { loadConfig } from "../config/load.ts";
 import type { KubeObject, Secret, Service, VirtualMachine } from "../manifests/objects.ts";
 import { createRegistry } from "../workloads/registry.ts";
@@ -9,13 +10,9 @@ import { plan } from "./plan.ts";
 const registry = createRegistry();
 const RUN_ID = "00000000-0000-4000-8000-000000000001";
 
-function planFor(
-  flags: Record<string, unknown> = {},
-  env: Record<string, string> = {},
-  redactSecrets = false,
-) {
+function planFor(flags: Record<string, unknown> = {}, env: Record<string, string> = {}) {
   const { config } = loadConfig({ flags, env, registry });
-  return plan(config, registry, { runId: RUN_ID, redactSecrets });
+  return plan(config, registry, { runId: RUN_ID });
 }
 const kinds = (objects: KubeObject[]) =>
   objects.reduce<Record<string, number>>((acc, o) => {
@@ -171,15 +168,21 @@ describe("plan", () => {
     );
   });
 
-  it("passwords are redacted only when asked", () => {
+  it("passwords reach the user-data only as a salted SHA-512 crypt hash", () => {
     const env = { VIRTWORK_SSH_PASSWORD: "hunter2" };
-    const userdata = (redact: boolean) =>
-      (ofKind(planFor({ workloads: ["cpu"] }, env, redact).objects, "Secret")[0] as Secret).stringData
-        ?.userdata ?? "";
-    assert.ok(!userdata(true).includes("hunter2"));
-    const doc = parse(userdata(false), { version: "1.1" });
-    assert.equal(doc.users[1].plain_text_passwd, "hunter2");
-    assert.equal(doc.ssh_pwauth, true);
+    const secrets = ofKind(planFor({ workloads: ["cpu", "network"] }, env).objects, "Secret") as Secret[];
+    const docs = secrets.map((s) => s.stringData?.userdata ?? "");
+    for (const userdata of docs) {
+      assert.ok(!userdata.includes("hunter2"), "no plain text");
+      const doc = parse(userdata, { version: "1.1" });
+      assert.equal(doc.users[1].plain_text_passwd, undefined);
+      assert.match(doc.users[1].hashed_passwd, SHA512_CRYPT);
+      assert.ok(passwordMatches("hunter2", doc.users[1].hashed_passwd));
+      assert.equal(doc.users[1].lock_passwd, false);
+      assert.equal(doc.ssh_pwauth, true);
+    }
+    const hashes = docs.map((d) => parse(d, { version: "1.1" }).users[1].hashed_passwd);
+    assert.equal(new Set(hashes).size, 1, "one hash per run, in every Secret");
   });
 
   it("is pure: the same input gives the same plan", () => {

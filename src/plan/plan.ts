@@ -42,8 +42,6 @@ export interface Plan {
 
 export interface PlanOptions {
   runId: string;
-  /** Replace SSH passwords in user-data (for printing); never set when applying. */
-  redactSecrets?: boolean;
   guest?: GuestProfile;
 }
 
@@ -73,7 +71,7 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
       );
     }
     for (const { role, vmCount: roleVmCount, guest: guestConfig } of output.roles) {
-      const userdata = renderCloudConfig(guestConfig, config.ssh, { redact: options.redactSecrets ?? false });
+      const userdata = renderCloudConfig(guestConfig, config.ssh);
       const size = Buffer.byteLength(userdata);
       if (size > MAX_USERDATA_BYTES) {
         throw new UsageError(

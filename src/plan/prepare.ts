@@ -22,8 +22,6 @@ export function prepareRun(
     registry?: Registry;
     logger: Logger;
     runId?: string;
-    /** "print" redacts SSH passwords unless --show-secrets; "apply" keeps them. Default: print for --dry-run=client. */
-    purpose?: "print" | "apply";
   },
 ): PreparedRun {
   // Plan preparation opens the catalog: the loaded registry holds the built-ins plus the
@@ -41,9 +39,6 @@ export function prepareRun(
     plan: plan(config, registry, {
       runId,
       guest: guestProfile(config.guestOs),
-      redactSecrets:
-        (input.purpose ?? (config.dryRun === "client" ? "print" : "apply")) === "print" &&
-        !config.showSecrets,
     }),
   };
 }

@@ -59,7 +59,7 @@ export function resolveParams(
     }
     const problem = checkType(spec.type, supplied.value) ?? spec.check?.(supplied.value);
     if (problem) {
-      problems.push(`${supplied.source}: value "${supplied.value}" ${problem}`);
+      problems.push(`${supplied.source}: value ${JSON.stringify(supplied.value)} ${problem}`);
     }
     // Integers travel in plain decimal: the guest's bash reads `08` or `010` as octal.
     params[spec.name] = spec.type === "int" && !problem ? BigInt(supplied.value).toString() : supplied.value;
@@ -84,4 +84,12 @@ export function intRange(min: number, max = Number.MAX_SAFE_INTEGER): (value: st
 
 export function matches(pattern: RegExp, hint: string): (value: string) => string | undefined {
   return (value) => (pattern.test(value) ? undefined : `must be ${hint}`);
+}
+
+/** A fixed list the tool itself defines (stress-ng methods, fio engines, signals). */
+export function oneOfValues(values: readonly string[], what: string): (value: string) => string | undefined {
+  return (value) =>
+    values.includes(value)
+      ? undefined
+      : `must be ${what}${didYouMean(value, values)}: one of ${values.join(", ")}`;
 }

@@ -47,10 +47,10 @@ describe("workload registry", () => {
     assert.deepEqual(defaultWorkloadNames(createRegistry([])), []);
   });
 
-  it("param schemas: cpu has 2 params and disk 5; names unique; defaults pass their own rules", () => {
+  it("param schemas: cpu has 2 params and disk 6; names unique; defaults pass their own rules", () => {
     const registry = createRegistry();
     assert.equal(registry.get("cpu")?.params.length, 2);
-    assert.equal(registry.get("disk")?.params.length, 5);
+    assert.equal(registry.get("disk")?.params.length, 6);
     for (const w of BUILTIN_WORKLOADS) {
       const names = w.params.map((p) => p.name);
       assert.equal(new Set(names).size, names.length, `${w.name} param names are unique`);

@@ -29,7 +29,6 @@ function prepared(runId: string) {
     env: {},
     logger: silentLogger,
     runId,
-    purpose: "apply",
   });
 }
 

@@ -87,30 +87,34 @@ const CASES: BadCase[] = [
   ),
   yamlCase(
     "storage name reserved",
-    "storage: [{name: containerdisk, serial: s, mount: /m}]\n",
+    "storage: [{name: containerdisk, serial: s, mount: /mnt/m}]\n",
     "storage[0].name",
   ),
   yamlCase(
     "bad storage size",
-    "storage: [{name: d, size: ten-gigs, serial: s, mount: /m}]\n",
+    "storage: [{name: d, size: ten-gigs, serial: s, mount: /mnt/m}]\n",
     "storage[0].size",
   ),
   yamlCase(
     "storage size in plain bytes too small",
-    "storage: [{name: d, size: 1024, serial: s, mount: /m}]\n",
+    "storage: [{name: d, size: 1024, serial: s, mount: /mnt/m}]\n",
     "storage[0].size",
   ),
   yamlCase(
     "storage size with a wrong unit",
-    "storage: [{name: d, size: 10GB, serial: s, mount: /m}]\n",
+    "storage: [{name: d, size: 10GB, serial: s, mount: /mnt/m}]\n",
     "storage[0].size",
   ),
   yamlCase(
     "storage serial too long",
-    "storage: [{name: d, serial: virtwork-redis-data-disk, mount: /m}]\n",
+    "storage: [{name: d, serial: virtwork-redis-data-disk, mount: /mnt/m}]\n",
     "storage[0].serial",
   ),
-  yamlCase("storage serial missing", "storage: [{name: d, mount: /m}]\n", "storage[0].serial: is required"),
+  yamlCase(
+    "storage serial missing",
+    "storage: [{name: d, mount: /mnt/m}]\n",
+    "storage[0].serial: is required",
+  ),
   yamlCase("storage mount relative", "storage: [{name: d, serial: s, mount: var/lib}]\n", "storage[0].mount"),
   yamlCase(
     "duplicate storage",

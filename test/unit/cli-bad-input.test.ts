@@ -349,12 +349,6 @@ const ENV: Case[] = [
     expect: ["VIRTWORK_VM_CONCURRENCY"],
   },
   {
-    name: "VIRTWORK_SHOW_SECRETS=perhaps",
-    args: DRY,
-    env: { VIRTWORK_SHOW_SECRETS: "perhaps" },
-    expect: ["VIRTWORK_SHOW_SECRETS"],
-  },
-  {
     name: "VIRTWORK_WORKLOAD_CPU_VM_COUNT=0",
     args: DRY,
     env: { VIRTWORK_WORKLOAD_CPU_VM_COUNT: "0" },
@@ -582,6 +576,149 @@ const REGRESSIONS: Case[] = [
   },
 ];
 
+const BOMB = [
+  "a: &a [x, x, x, x, x, x, x, x, x, x]",
+  "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]",
+  "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]",
+  "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]",
+  "",
+].join("\n");
+
+/** Issue 15: input that used to exit 1 or pass silently. */
+const ISSUE_15: Case[] = [
+  {
+    name: "--ssh-user root",
+    args: [...DRY, "--ssh-user", "root", "--ssh-key", KEY],
+    expect: ["--ssh-user", '"root" is a system account'],
+  },
+  {
+    name: "VIRTWORK_SSH_USER=systemd-network",
+    args: DRY,
+    env: { VIRTWORK_SSH_USER: "systemd-network", VIRTWORK_SSH_PASSWORD: "pw-12345" },
+    expect: ["VIRTWORK_SSH_USER", "system account"],
+  },
+  { name: "--ssh-user nobody", args: [...DRY, "--ssh-user", "nobody", "--ssh-key", KEY], expect: ["nobody"] },
+  {
+    name: "missing --ssh-password-file",
+    args: [...DRY, "--ssh-password-file", "/nonexistent/pw"],
+    expect: ["--ssh-password-file", "/nonexistent/pw", "no such file"],
+  },
+  {
+    name: "empty --ssh-password-file",
+    args: [...DRY, "--ssh-password-file", "{dir}/empty-pw"],
+    files: { "empty-pw": "\n" },
+    expect: ["--ssh-password-file", "empty"],
+  },
+  {
+    name: "password and password file both given",
+    args: [...DRY, "--ssh-password-file", "{dir}/pw"],
+    env: { VIRTWORK_SSH_PASSWORD: "pw-12345" },
+    files: { pw: "pw-67890\n" },
+    expect: ["VIRTWORK_SSH_PASSWORD", "--ssh-password-file", "not both"],
+  },
+  {
+    name: "absurdly long --ssh-password",
+    args: [...DRY, "--ssh-password", "p".repeat(5000)],
+    expect: ["--ssh-password", "at most 1024"],
+  },
+  { name: "absurdly long --namespace", args: [...DRY, "-n", "a".repeat(70000)], expect: ["--namespace"] },
+  {
+    name: "absurdly long --kubeconfig",
+    args: [...DRY, "--kubeconfig", "k".repeat(5000)],
+    expect: ["--kubeconfig"],
+  },
+  { name: "empty --from-catalog", args: [...DRY, "--from-catalog="], expect: ["--from-catalog", "empty"] },
+  {
+    name: "cpu.cpu-method=bogus",
+    args: [...DRY, "-w", "cpu", "--params", "cpu.cpu-method=bogus"],
+    expect: ["--params cpu.cpu-method", '"bogus"', "stress-ng CPU method"],
+  },
+  {
+    name: "memory.vm-method=bogus",
+    args: [...DRY, "-w", "memory", "--params", "memory.vm-method=bogus"],
+    expect: ["--params memory.vm-method", "stress-ng VM method"],
+  },
+  {
+    name: "disk.ioengine=bogus",
+    args: [...DRY, "-w", "disk", "--params", "disk.ioengine=bogus"],
+    expect: ["--params disk.ioengine", "fio ioengine"],
+  },
+  {
+    name: "a param for a workload that is not selected",
+    args: [...DRY, "-w", "cpu", "--params", "memory.vm-stressors=2"],
+    expect: ["--params memory.vm-stressors", 'workload "memory" is not selected', "--workloads memory"],
+  },
+  {
+    name: "an env param for a workload that is not selected",
+    args: [...DRY, "-w", "cpu"],
+    env: { VIRTWORK_WORKLOAD_DISK_PARAMS: "numjobs=2" },
+    expect: ["VIRTWORK_WORKLOAD_DISK_PARAMS", 'workload "disk" is not selected'],
+  },
+  { name: "YAML alias bomb in --config", ...cfg("bomb.yaml", BOMB), expect: ["bomb.yaml", "alias"] },
+  {
+    name: "YAML alias bomb in history --config",
+    args: ["history", "--config", "{dir}/bomb2.yaml"],
+    files: { "bomb2.yaml": BOMB },
+    expect: ["bomb2.yaml", "alias"],
+  },
+  {
+    name: "unknown key in history --config",
+    args: ["history", "--config", "{dir}/hist.yaml"],
+    files: { "hist.yaml": "audit-db: x.db\naudti: false\n" },
+    expect: ["hist.yaml", 'unknown key "audti"', 'did you mean "audit"'],
+  },
+  {
+    name: "history --audit-db pointing at a file that is not a database",
+    args: ["history", "--audit-db", "{dir}/notes.txt"],
+    files: { "notes.txt": "these are not the runs you are looking for\n" },
+    expect: ["--audit-db", "notes.txt", "not a SQLite database"],
+  },
+  {
+    name: "history --audit-db a directory",
+    args: ["history", "--audit-db", "{dir}"],
+    expect: ["--audit-db", "directory"],
+  },
+  { name: "history show ''", args: ["history", "show", ""], expect: ["history show <run-id>", "empty"] },
+  {
+    name: "history show with a bad id",
+    args: ["history", "show", "a b"],
+    expect: ["history show", "not a run id"],
+  },
+  { name: "status --run-id ''", args: ["status", "--run-id", ""], expect: ["--run-id", "empty"] },
+  {
+    name: "status --run-id with a comma",
+    args: ["status", "--run-id", "a,b"],
+    expect: ["--run-id", '"a,b"'],
+  },
+  {
+    name: "status --run-id that is a selector",
+    args: ["status", "--run-id", "x!=y"],
+    expect: ["--run-id", "not a run id"],
+  },
+  {
+    name: "workloads --catalog-dir missing",
+    args: ["workloads", "--catalog-dir", "/nonexistent/catalog"],
+    expect: ["--catalog-dir", "/nonexistent/catalog", "does not exist"],
+  },
+  {
+    name: "workloads --catalog-dir empty",
+    args: ["workloads", "--catalog-dir="],
+    expect: ["--catalog-dir", "empty"],
+  },
+  {
+    name: "workloads VIRTWORK_CATALOG_DIR missing",
+    args: ["workloads"],
+    env: { VIRTWORK_CATALOG_DIR: "/nonexistent/cat" },
+    expect: ["VIRTWORK_CATALOG_DIR", "does not exist"],
+  },
+  {
+    name: "workloads --catalog-dir is a file",
+    args: ["workloads", "--catalog-dir", "{dir}/notes.txt"],
+    files: { "notes.txt": "x\n" },
+    expect: ["--catalog-dir", "not a directory"],
+  },
+];
+
 const SUITES: [string, Case[]][] = [
   ["flags", FLAGS],
   ["workload names", NAMES],
@@ -591,6 +728,7 @@ const SUITES: [string, Case[]][] = [
   ["params", PARAMS],
   ["--set", SET],
   ["known bugs", REGRESSIONS],
+  ["issue 15: passwords, enums, run ids, config files", ISSUE_15],
 ];
 
 let dir = "";

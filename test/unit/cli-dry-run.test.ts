@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
+import { passwordMatches, SHA512_CRYPT } from "../../src/cloudinit/password.ts";
 import { BUILTIN_WORKLOADS } from "../../src/workloads/registry.ts";
 import { virtwork } from "./cli.ts";
 
@@ -68,15 +69,26 @@ describe("virtwork run --dry-run (built CLI)", () => {
     assert.equal(r.status, 0, r.stderr);
   });
 
-  it("redacts SSH passwords unless --show-secrets", () => {
+  it("prints the SSH password only as its SHA-512 crypt hash, ready to apply", () => {
     const env = { VIRTWORK_SSH_PASSWORD: "correct-horse-battery" };
-    const hidden = virtwork(["run", "--dry-run", "-w", "cpu"], { env });
-    assert.equal(hidden.status, 0, hidden.stderr);
-    assert.ok(!hidden.stdout.includes("correct-horse-battery"));
-    assert.ok(!hidden.stderr.includes("correct-horse-battery"));
-    assert.match(hidden.stderr, /--show-secrets/);
-    const shown = virtwork(["run", "--dry-run", "-w", "cpu", "--show-secrets"], { env });
-    assert.ok(shown.stdout.includes("correct-horse-battery"));
+    const r = virtwork(["run", "--dry-run", "-w", "cpu"], { env });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!r.stdout.includes("correct-horse-battery"));
+    assert.ok(!r.stderr.includes("correct-horse-battery"));
+    assert.ok(!r.stdout.includes("redacted"), "nothing a guest would take as its password");
+    const secret = documents(r.stdout).find((o) => o.kind === "Secret");
+    const user = parse(secret?.stringData?.userdata ?? "", { version: "1.1" }).users[1];
+    assert.match(user.hashed_passwd, SHA512_CRYPT);
+    assert.ok(passwordMatches("correct-horse-battery", user.hashed_passwd));
+    assert.equal(user.plain_text_passwd, undefined);
+  });
+
+  it("--ssh-password works but warns on stderr that other users can see it", () => {
+    const r = virtwork(["run", "--dry-run", "-w", "cpu", "--ssh-password", "correct-horse-battery"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /--ssh-password: the password is visible to other users/);
+    assert.ok(!r.stderr.includes("correct-horse-battery"));
+    assert.ok(!r.stdout.includes("correct-horse-battery"));
   });
 
   it("without --dry-run and without any cluster configuration it says so (exit 2), never guessing an address", () => {

@@ -30,7 +30,7 @@ export function statusCommand(program: Command, ctx: CliContext): Command {
       env: ctx.env,
       logger,
       registry: ctx.registry,
-      ...(opts.runId ? { runId: opts.runId } : {}),
+      ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
       allNamespaces: all,
     });
     if (!rows.length && (!opts.output || opts.output === "wide")) {

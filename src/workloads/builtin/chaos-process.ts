@@ -1,4 +1,4 @@
-import { intRange, matches } from "../params.ts";
+import { intRange, oneOfValues } from "../params.ts";
 import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -97,7 +97,7 @@ export const chaosProcess: Workload = {
       type: "string",
       default: "SIGTERM",
       description: `Signal to send: ${SIGNALS.join(", ")}`,
-      check: matches(new RegExp(`^(${SIGNALS.join("|")})$`), `one of ${SIGNALS.join(", ")}`),
+      check: oneOfValues(SIGNALS, "a signal name"),
     },
     {
       name: "interval",

@@ -1,6 +1,7 @@
-import { intRange, matches } from "../params.ts";
+import { intRange, oneOfValues } from "../params.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
+import { STRESS_CPU_METHODS } from "./tool-lists.ts";
 
 const UNIT = "virtwork-cpu.service";
 
@@ -21,7 +22,7 @@ export const cpu: Workload = {
       type: "string",
       default: "all",
       description: "stress-ng --cpu-method (e.g. all, matrixprod, fft)",
-      check: matches(/^[a-z][a-z0-9_-]*$/, "a stress-ng method name such as all or matrixprod"),
+      check: oneOfValues(STRESS_CPU_METHODS, "a stress-ng CPU method (stress-ng --cpu-method which)"),
     },
   ],
   build: ({ params, guest }) => ({

@@ -35,7 +35,7 @@ function job(file: ParsedUnit, section: string): Record<string, string> {
 const GLOBAL = { ioengine: "libaio", direct: "1", directory: "/mnt/data", size: "1G" };
 
 describe("disk workload", () => {
-  it("declares its five params with types and defaults", () => {
+  it("declares its six params with types and defaults", () => {
     assert.equal(disk.name, "disk");
     assert.equal(disk.optIn, false);
     assert.deepEqual(
@@ -45,6 +45,7 @@ describe("disk workload", () => {
         ["block-size-seq", "string", "128k"],
         ["rwmixread", "int", "70"],
         ["numjobs", "int", "4"],
+        ["ioengine", "string", "libaio"],
         ["runtime", "int", "300"],
       ],
     );
@@ -165,5 +166,12 @@ describe("disk workload", () => {
     for (const bad of ["101", "-1", "70.5"]) assertRejected(disk, "rwmixread", bad);
     for (const bad of ["0", "257"]) assertRejected(disk, "numjobs", bad);
     for (const bad of ["0", "5m"]) assertRejected(disk, "runtime", bad);
+    for (const ok of ["libaio", "io_uring", "psync"]) assertAccepted(disk, "ioengine", ok);
+    for (const bad of ["bogus", "LIBAIO", "libaio;reboot"]) assertRejected(disk, "ioengine", bad);
+  });
+
+  it("writes the chosen ioengine into both fio jobs", () => {
+    const { mixed, seq } = jobs({ ioengine: "io_uring" });
+    for (const file of [mixed, seq]) assert.equal(job(file, "global").ioengine, "io_uring");
   });
 });

@@ -1,17 +1,18 @@
 import { DISK_SETUP_PATH, diskSetupFile } from "../disk-setup.ts";
-import { intRange, matches } from "../params.ts";
+import { intRange, matches, oneOfValues } from "../params.ts";
 import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
 import type { Workload } from "../types.ts";
+import { FIO_IOENGINES } from "./tool-lists.ts";
 
 const UNIT = "virtwork-disk.service";
 const SERIAL = "virtwork-disk";
 const MOUNT = "/mnt/data";
 const BLOCK_SIZE = matches(/^[1-9]\d{0,6}[kKmM]?$/, "a positive block size such as 4k or 128k");
 
-function fioJob(job: string, lines: string[]): string {
+function fioJob(job: string, ioengine: string, lines: string[]): string {
   return [
     "[global]",
-    "ioengine=libaio",
+    `ioengine=${ioengine}`,
     "direct=1",
     `directory=${MOUNT}`,
     "size=1G",
@@ -58,6 +59,13 @@ export const disk: Workload = {
       check: intRange(1, 256),
     },
     {
+      name: "ioengine",
+      type: "string",
+      default: "libaio",
+      description: `fio I/O engine: ${FIO_IOENGINES.join(", ")}`,
+      check: oneOfValues(FIO_IOENGINES, "a fio ioengine"),
+    },
+    {
       name: "runtime",
       type: "int",
       default: "300",
@@ -75,7 +83,7 @@ export const disk: Workload = {
             {
               path: "/etc/fio/mixed-rw.fio",
               permissions: "0644",
-              content: fioJob("mixed-rw", [
+              content: fioJob("mixed-rw", params.ioengine ?? "libaio", [
                 "rw=randrw",
                 `rwmixread=${params.rwmixread}`,
                 `bs=${params["block-size-rw"]}`,
@@ -86,7 +94,7 @@ export const disk: Workload = {
             {
               path: "/etc/fio/seq-write.fio",
               permissions: "0644",
-              content: fioJob("seq-write", [
+              content: fioJob("seq-write", params.ioengine ?? "libaio", [
                 "rw=write",
                 `bs=${params["block-size-seq"]}`,
                 "numjobs=2",

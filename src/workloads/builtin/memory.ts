@@ -1,6 +1,7 @@
-import { intRange, matches } from "../params.ts";
+import { intRange, oneOfValues } from "../params.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
+import { STRESS_VM_METHODS } from "./tool-lists.ts";
 
 const UNIT = "virtwork-memory.service";
 
@@ -28,7 +29,7 @@ export const memory: Workload = {
       type: "string",
       default: "all",
       description: "stress-ng --vm-method (e.g. all, flip, zero-one)",
-      check: matches(/^[a-z][a-z0-9_-]*$/, "a stress-ng vm method such as all or flip"),
+      check: oneOfValues(STRESS_VM_METHODS, "a stress-ng VM method (stress-ng --vm-method which)"),
     },
   ],
   build: ({ params, guest }) => ({

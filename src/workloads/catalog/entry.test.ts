@@ -22,6 +22,43 @@ function rejected(files: Partial<EntryFiles>, builtins = BUILTINS): string {
 }
 
 describe("catalog entry", () => {
+  it("refuses unit files named like the guest's own units", () => {
+    for (const name of [
+      "sshd.service",
+      "ssh.service",
+      "systemd-resolved.service",
+      "getty.service",
+      "serial-getty.service",
+      "NetworkManager.service",
+      "dbus.service",
+      "cloud-init.service",
+      "cloud-final.service",
+      "qemu-guest-agent.service",
+      "chronyd.service",
+      "crond.service",
+      "virtwork-cpu.service",
+    ]) {
+      assert.match(
+        rejected({ units: { [name]: unit() } }),
+        new RegExp(
+          `cat/demo/${name.replace(".", "\\.")}: "${name.replace(".", "\\.")}" is the name of a unit the guest OS ships`,
+        ),
+      );
+    }
+    for (const name of ["server.service", "bench.service", "workload.service", "my-getty-test.service"]) {
+      assert.equal(entry({ units: { [name]: unit() } }).units[0]?.name, name);
+    }
+  });
+
+  it("a list or dict placeholder must be double-quoted in the unit", () => {
+    const manifest = "params:\n  - {key: items, type: list, default: a;b}\n";
+    assert.match(
+      rejected({ manifest, units: { "w.service": unit("/bin/bash -c 'echo {{items}}'") } }),
+      /cat\/demo\/w\.service:5: placeholder \{\{items\}\} of a list\/dict param must be written in double quotes/,
+    );
+    assert.ok(entry({ manifest, units: { "w.service": unit(`/bin/bash -c 'echo "{{items}}"'`) } }));
+  });
+
   it("without a manifest: single-role, no params, every .service file sorted", () => {
     const e = entry({ units: { "b.service": unit(), "a.service": unit() } });
     assert.deepEqual(
@@ -128,7 +165,7 @@ describe("catalog entry", () => {
     );
     assert.match(
       rejected({
-        manifest: `storage: [{name: ${"d".repeat(50)}, serial: s, mount: /m}]\n`,
+        manifest: `storage: [{name: ${"d".repeat(50)}, serial: s, mount: /mnt/m}]\n`,
         units: { "a.service": unit() },
       }),
       /storage\[0\]\.name: DataVolume names such as "d+-virtwork-demo-0" would be longer than 63/,

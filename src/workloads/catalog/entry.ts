@@ -37,6 +37,45 @@ export interface CatalogEntry {
   warnings: string[];
 }
 
+/**
+ * Units the guest OS ships (or that keep it reachable and managed). A catalog unit with
+ * such a name would replace the system's own in /etc/systemd/system: `sshd.service` could
+ * lock everyone out, `systemd-*.service` could take over the init system. Entries name
+ * their units for themselves (e.g. server.service, workload.service).
+ */
+const SYSTEM_UNITS = [
+  /^sshd?($|-)/,
+  /^systemd-/,
+  /^(serial-|console-|container-)?getty/,
+  /^autovt/,
+  /^NetworkManager/,
+  /^network(ing|d)?$/,
+  /^(dbus|dbus-broker)/,
+  /^cloud-/,
+  /^cloud-init/,
+  /^qemu-guest-agent$/,
+  /^(chronyd|chrony|ntpd?|systemd-timesyncd)$/,
+  /^(crond|cron|atd|anacron)$/,
+  /^(rsyslog|syslog|auditd|polkit|udev.*|firewalld|sssd.*|nscd|logind)$/,
+  /^(user|user-runtime-dir)$/,
+  /^(emergency|rescue|reboot|poweroff|halt|kexec|shutdown|initrd-.*|dracut-.*)$/,
+  /^(dnf|apt|packagekit|unattended-upgrades|snapd|rpm-ostree|fwupd).*/,
+  /^(multipathd|lvm2-.*|dm-event|mdmonitor|kmod.*|ldconfig|rngd|irqbalance|tuned|selinux-.*)$/,
+  /^(wpa_supplicant|ModemManager|avahi-daemon|accounts-daemon|rtkit-daemon)$/,
+  /^(cryptdisks.*|debug-shell|dpkg-.*|e2scrub.*|fstrim|hwclock|man-db|modprobe|pam_namespace|procps)$/,
+  /^(quotaon|rc-local|rc|rcS|system-update-.*|x11-common|plymouth.*|mdadm.*|iscsi.*|nfs-.*|rpcbind)$/,
+  /^virtwork-/,
+];
+
+/** What is wrong with a catalog unit's file name: a name the guest OS (or virtwork) owns. */
+export function unitNameProblem(file: string): string | undefined {
+  const base = file.replace(/\.service$/, "");
+  if (SYSTEM_UNITS.some((re) => re.test(base))) {
+    return `"${file}" is the name of a unit the guest OS ships (or virtwork's own); a catalog unit must not replace it: rename it (e.g. server.service)`;
+  }
+  return undefined;
+}
+
 /** What is wrong with an entry's name, or undefined. */
 export function entryNameProblem(name: string, builtins: ReadonlySet<string>): string | undefined {
   const dns = dns1123LabelProblem(name);
@@ -108,6 +147,11 @@ export function parseEntry(files: EntryFiles, builtins: ReadonlySet<string>): Ca
       problems.push({ file, message: "unit file names may hold only letters, digits, '.', '_' and '-'" });
       continue;
     }
+    const shadow = unitNameProblem(unitName);
+    if (shadow) {
+      problems.push({ file, message: shadow });
+      continue;
+    }
     const unit = { name: unitName, text: files.units[unitName] ?? "" };
     const checked = unitProblems(unit, file);
     problems.push(...checked.problems);
@@ -168,10 +212,20 @@ export function parseEntry(files: EntryFiles, builtins: ReadonlySet<string>): Ca
     }
   }
   const declared = manifest.params.map((p) => p.key);
+  const listLike = new Set(
+    manifest.params.filter((p) => p.type === "list" || p.type === "dict").map((p) => p.key),
+  );
   const used = new Set<string>();
   for (const unit of installed) {
-    for (const { key, line } of findPlaceholders(unit.text)) {
+    for (const { key, line, quoted } of findPlaceholders(unit.text)) {
       used.add(key);
+      if (listLike.has(key) && !quoted) {
+        problems.push({
+          file: `${dir}/${unit.name}`,
+          line,
+          message: `placeholder {{${key}}} of a list/dict param must be written in double quotes ("{{${key}}}"): its ';' would otherwise end a shell command`,
+        });
+      }
       if (!declared.includes(key)) {
         problems.push({
           file: `${dir}/${unit.name}`,

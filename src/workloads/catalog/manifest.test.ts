@@ -88,6 +88,86 @@ const REJECTED: [string, string, RegExp][] = [
     "params: [{key: a, default: x, defualt: y}]\n",
     /params\[0\]\.defualt: unknown key \(did you mean "default"\?\)/,
   ],
+  [
+    "min on a string",
+    "params: [{key: a, default: x, min: 1}]\n",
+    /params\[0\]\.min: only int params take min/,
+  ],
+  ["max below min", "params: [{key: a, type: int, default: 5, min: 10, max: 1}]\n", /max 1 is below min 10/],
+  [
+    "min not a number",
+    "params: [{key: a, type: int, default: 5, min: one}]\n",
+    /params\[0\]\.min: must be a whole number/,
+  ],
+  [
+    "default below min",
+    "params: [{key: a, type: int, default: 0, min: 1, max: 9}]\n",
+    /default: "0" must be between 1 and 9/,
+  ],
+  [
+    "enum on an int",
+    "params: [{key: a, type: int, default: 1, enum: [1, 2]}]\n",
+    /only string params take enum/,
+  ],
+  ["enum empty", "params: [{key: a, default: x, enum: []}]\n", /enum: must be a non-empty list/],
+  [
+    "enum value with a quote",
+    'params: [{key: a, default: x, enum: [x, "it\'s"]}]\n',
+    /enum\[1\]: "it's" may hold only letters/,
+  ],
+  ["enum value twice", "params: [{key: a, default: x, enum: [x, x]}]\n", /enum\[1\]: "x" is listed twice/],
+  [
+    "default not in the enum",
+    "params: [{key: a, default: z, enum: [x, y]}]\n",
+    /default: "z" must be one of x, y/,
+  ],
+  [
+    "pattern on a bool",
+    "params: [{key: a, type: bool, default: true, pattern: x}]\n",
+    /only string params take pattern/,
+  ],
+  [
+    "pattern that is no regex",
+    "params: [{key: a, default: x, pattern: '(['}]\n",
+    /pattern: is not a valid regular expression/,
+  ],
+  [
+    "enum and pattern",
+    "params: [{key: a, default: x, enum: [x], pattern: x}]\n",
+    /give either "enum" or "pattern"/,
+  ],
+  [
+    "default not matching the pattern",
+    "params: [{key: a, default: X, pattern: '[a-z]+'}]\n",
+    /must match the pattern \[a-z\]\+/,
+  ],
+  [
+    "a pattern cannot widen the characters",
+    "params: [{key: a, default: 'a b', pattern: '.*'}]\n",
+    /"a b" may hold only letters/,
+  ],
+  [
+    "string default with a shell character",
+    "params: [{key: a, default: '$(id)'}]\n",
+    /"\$\(id\)" may hold only/,
+  ],
+  [
+    "list item with a space",
+    "params: [{key: a, type: list, default: 'a;b c'}]\n",
+    /item "b c" may hold only/,
+  ],
+  [
+    "mount on /etc",
+    "storage: [{name: a, serial: s, mount: /etc}]\n",
+    /storage\[0\]\.mount: "\/etc" must be a directory below \/mnt/,
+  ],
+  ["mount on /usr/lib", "storage: [{name: a, serial: s, mount: /usr/lib}]\n", /must be a directory below/],
+  [
+    "mount on /var/lib/rpm",
+    "storage: [{name: a, serial: s, mount: /var/lib/rpm}]\n",
+    /would hide \/var\/lib\/rpm/,
+  ],
+  ["mount on /home", "storage: [{name: a, serial: s, mount: /home}]\n", /must be a directory below/],
   ["roles not a list", "roles: server\n", /roles: must be a list of roles/],
   ["roles empty", "roles: []\n", /roles: must declare at least one role/],
   ["role without name", "roles: [{vm-count: 1}]\n", /roles\[0\]\.name: is required/],
@@ -105,52 +185,56 @@ const REJECTED: [string, string, RegExp][] = [
   ],
   ["unknown role key", "roles: [{name: a, count: 2}]\n", /roles\[0\]\.count: unknown key/],
   ["storage not a list", "storage: {name: a}\n", /storage: must be a list of disks/],
-  ["storage without name", "storage: [{serial: s, mount: /m}]\n", /storage\[0\]\.name: is required/],
+  ["storage without name", "storage: [{serial: s, mount: /mnt/m}]\n", /storage\[0\]\.name: is required/],
   [
     "storage name reserved",
-    "storage: [{name: datadisk, serial: s, mount: /m}]\n",
+    "storage: [{name: datadisk, serial: s, mount: /mnt/m}]\n",
     /storage\[0\]\.name: "datadisk" is reserved/,
   ],
-  ["storage name not DNS", "storage: [{name: My_Disk, serial: s, mount: /m}]\n", /must be a DNS-1123 label/],
+  [
+    "storage name not DNS",
+    "storage: [{name: My_Disk, serial: s, mount: /mnt/m}]\n",
+    /must be a DNS-1123 label/,
+  ],
   [
     "duplicate storage name",
-    "storage: [{name: a, serial: s, mount: /m}, {name: a, serial: t, mount: /n}]\n",
+    "storage: [{name: a, serial: s, mount: /mnt/m}, {name: a, serial: t, mount: /mnt/n}]\n",
     /storage\[1\]\.name: duplicate storage name "a"/,
   ],
   [
     "bad size",
-    "storage: [{name: a, size: 10GB, serial: s, mount: /m}]\n",
+    "storage: [{name: a, size: 10GB, serial: s, mount: /mnt/m}]\n",
     /storage\[0\]\.size: "10GB" is not a Kubernetes quantity/,
   ],
   [
     "size too small",
-    "storage: [{name: a, size: 1Mi, serial: s, mount: /m}]\n",
+    "storage: [{name: a, size: 1Mi, serial: s, mount: /mnt/m}]\n",
     /storage\[0\]\.size: "1Mi" is too small \(must be at least 300Mi/,
   ],
   [
     "negative size",
-    "storage: [{name: a, size: -1Gi, serial: s, mount: /m}]\n",
+    "storage: [{name: a, size: -1Gi, serial: s, mount: /mnt/m}]\n",
     /storage\[0\]\.size: "-1Gi" is too small/,
   ],
   [
     "size as a list",
-    "storage: [{name: a, size: [1], serial: s, mount: /m}]\n",
+    "storage: [{name: a, size: [1], serial: s, mount: /mnt/m}]\n",
     /size: must be a size such as 10Gi/,
   ],
-  ["serial missing", "storage: [{name: a, mount: /m}]\n", /storage\[0\]\.serial: is required/],
+  ["serial missing", "storage: [{name: a, mount: /mnt/m}]\n", /storage\[0\]\.serial: is required/],
   [
     "serial over 20 characters",
-    "storage: [{name: a, serial: abcdefghijklmnopqrstu, mount: /m}]\n",
+    "storage: [{name: a, serial: abcdefghijklmnopqrstu, mount: /mnt/m}]\n",
     /storage\[0\]\.serial: "abcdefghijklmnopqrstu" is 21 characters; virtio serials hold at most 20/,
   ],
   [
     "serial with a slash",
-    "storage: [{name: a, serial: a/b, mount: /m}]\n",
+    "storage: [{name: a, serial: a/b, mount: /mnt/m}]\n",
     /serial: "a\/b" must be letters, digits/,
   ],
   [
     "duplicate serial",
-    "storage: [{name: a, serial: s, mount: /m}, {name: b, serial: s, mount: /n}]\n",
+    "storage: [{name: a, serial: s, mount: /mnt/m}, {name: b, serial: s, mount: /mnt/n}]\n",
     /storage\[1\]\.serial: duplicate storage serial "s"/,
   ],
   [
@@ -167,8 +251,8 @@ const REJECTED: [string, string, RegExp][] = [
   ],
   [
     "duplicate mount",
-    "storage: [{name: a, serial: s, mount: /m}, {name: b, serial: t, mount: /m/}]\n",
-    /storage\[1\]\.mount: duplicate storage mount "\/m"/,
+    "storage: [{name: a, serial: s, mount: /mnt/m}, {name: b, serial: t, mount: /mnt/m/}]\n",
+    /storage\[1\]\.mount: duplicate storage mount "\/mnt\/m"/,
   ],
   ["service not a map", "service: [80]\n", /service: must be a map with keys ports, selector-role/],
   ["service without ports", "service: {}\n", /service\.ports: must declare at least one port/],
@@ -262,7 +346,7 @@ roles:
   - {name: spare, vm_count: 0}
 storage:
   - {name: redis-data, size: 10Gi, serial: vw-redis, mount: /var/lib/redis/}
-  - {name: scratch, serial: vw-scratch, mount: /scratch}
+  - {name: scratch, serial: vw-scratch, mount: /srv/scratch}
 service:
   ports:
     - {name: redis, port: 6379}
@@ -289,7 +373,7 @@ service:
       ],
       storage: [
         { name: "redis-data", size: "10Gi", serial: "vw-redis", mount: "/var/lib/redis" },
-        { name: "scratch", serial: "vw-scratch", mount: "/scratch" },
+        { name: "scratch", serial: "vw-scratch", mount: "/srv/scratch" },
       ],
       service: {
         ports: [
@@ -315,7 +399,7 @@ service:
 
   it("a serial of exactly 20 characters is accepted", () => {
     const r = validateManifestValue(
-      { storage: [{ name: "a", serial: "abcdefghijklmnopqrst", mount: "/m" }] },
+      { storage: [{ name: "a", serial: "abcdefghijklmnopqrst", mount: "/mnt/m" }] },
       FILE,
     );
     assert.deepEqual(r.problems, []);

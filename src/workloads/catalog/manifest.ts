@@ -4,6 +4,7 @@ import { Quantity } from "../../util/quantity.ts";
 import { didYouMean } from "../../util/suggest.ts";
 import { checkType } from "../params.ts";
 import type { ParamType } from "../types.ts";
+import { compilePattern, INT_LIMIT, type ParamRules, paramCheck, unsafeValueProblem } from "./param-rules.ts";
 import { type FieldPath, formatPath, type Problem, show } from "./problems.ts";
 
 /** `workload.yaml`, validated (reference §9.2, made strict: unknown keys are errors). */
@@ -17,7 +18,7 @@ export interface Manifest {
   service?: ManifestService;
 }
 
-export interface ManifestParam {
+export interface ManifestParam extends ParamRules {
   key: string;
   type: ParamType;
   default: string;
@@ -66,7 +67,7 @@ const MIN_DISK_BYTES = 300 * 1024 * 1024;
 const MAX_VM_COUNT = 10000;
 
 const TOP_KEYS = ["description", "packages", "params", "roles", "storage", "service"];
-const PARAM_KEYS = ["key", "type", "default", "desc", "description"];
+const PARAM_KEYS = ["key", "type", "default", "desc", "description", "min", "max", "enum", "pattern"];
 const ROLE_KEYS = ["name", "vm-count"];
 const STORAGE_KEYS = ["name", "size", "serial", "mount"];
 const SERVICE_KEYS = ["ports", "selector-role"];
@@ -181,6 +182,35 @@ class Checker {
   }
 }
 
+/** Where a catalog data disk may be mounted: a directory of its own below one of these. */
+export const MOUNT_ROOTS = ["/mnt", "/srv", "/opt", "/var/lib"];
+/**
+ * /var/lib directories the guest OS keeps its own state in (package databases, systemd,
+ * cloud-init, networking): a disk mounted over one hides it.
+ */
+const OS_STATE_DIRS = new Set([
+  ...["dpkg", "apt", "rpm", "dnf", "yum", "rpm-state", "PackageKit", "ucf", "systemd", "cloud", "dbus"],
+  ...["polkit-1", "NetworkManager", "dhcp", "dhclient", "sss", "private", "machines", "portables"],
+  ...["alternatives", "selinux", "authselect", "logrotate", "chrony", "sudo", "pam", "misc", "snapd"],
+  ...["containers", "initramfs-tools", "os-prober", "ubuntu-advantage", "update-notifier", "qemu-ga"],
+]);
+
+/**
+ * What is wrong with a data-disk mount point (already an absolute path without . or ..):
+ * it must be below /mnt, /srv, /opt or /var/lib/<name>, never over a directory the OS needs
+ * (/, /etc, /usr, /boot, /var, /proc, /sys, /dev, /run, /root, /home, …).
+ */
+export function mountProblem(mount: string): string | undefined {
+  const root = MOUNT_ROOTS.find((r) => mount.startsWith(`${r}/`));
+  const allowed = `must be a directory below ${MOUNT_ROOTS.slice(0, -1).join(", ")} or /var/lib/<name> (e.g. /var/lib/redis or /mnt/data), never a system directory`;
+  if (!root) return allowed;
+  const first = mount.slice(root.length + 1).split("/")[0] ?? "";
+  if (root === "/var/lib" && OS_STATE_DIRS.has(first)) {
+    return `would hide /var/lib/${first}, where the guest OS keeps its own state; ${allowed}`;
+  }
+  return undefined;
+}
+
 /** No control characters: values end up inside unit files, one setting per line. */
 export function paramValueProblem(value: string): string | undefined {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
@@ -230,6 +260,8 @@ function parseParam(c: Checker, raw: unknown, path: FieldPath, seen: Set<string>
       return undefined;
     }
   }
+  const rules = parseRules(c, f, type, path);
+  if (!rules) return undefined;
   const defaultField = f.get("default");
   const defaultPath = defaultField?.path ?? [...path, "default"];
   const rawDefault = defaultField?.value;
@@ -243,7 +275,7 @@ function parseParam(c: Checker, raw: unknown, path: FieldPath, seen: Set<string>
     );
   } else {
     value = String(rawDefault);
-    const problem = checkType(type, value) ?? paramValueProblem(value);
+    const problem = checkType(type, value) ?? paramValueProblem(value) ?? paramCheck(rules)(value);
     if (problem) {
       c.add(defaultPath, `${show(value)} ${problem} (type ${type})`);
       value = undefined;
@@ -257,7 +289,58 @@ function parseParam(c: Checker, raw: unknown, path: FieldPath, seen: Set<string>
     else c.add(desc.path, `must be a string, got ${show(desc.value)}`);
   }
   if (key === undefined || value === undefined) return undefined;
-  return { key, type, default: value, description };
+  return { ...rules, key, type, default: value, description };
+}
+
+/** min/max (int), enum or pattern (string): each only where its type can use it. */
+function parseRules(c: Checker, f: Fields, type: ParamType, path: FieldPath): ParamRules | undefined {
+  const rules: ParamRules = { type };
+  const before = c.problems.length;
+  for (const bound of ["min", "max"] as const) {
+    const field = f.get(bound);
+    if (!field || field.value === null) continue;
+    if (type !== "int") c.add(field.path, `only int params take ${bound} (this one is ${type})`);
+    else {
+      const n = c.int(field.value, field.path, -INT_LIMIT, INT_LIMIT);
+      if (n !== undefined) rules[bound] = n;
+    }
+  }
+  if (rules.min !== undefined && rules.max !== undefined && rules.min > rules.max) {
+    c.add(f.get("max")?.path ?? path, `max ${rules.max} is below min ${rules.min}`);
+  }
+  const enumField = f.get("enum");
+  const patternField = f.get("pattern");
+  if (enumField && patternField) c.add(patternField.path, 'give either "enum" or "pattern", not both');
+  if (enumField && enumField.value !== null) {
+    if (type !== "string") c.add(enumField.path, `only string params take enum (this one is ${type})`);
+    else if (!Array.isArray(enumField.value) || enumField.value.length === 0) {
+      c.add(enumField.path, `must be a non-empty list of allowed values, got ${show(enumField.value)}`);
+    } else {
+      const values: string[] = [];
+      for (const [i, raw] of enumField.value.entries()) {
+        const text = typeof raw === "string" || typeof raw === "number" ? String(raw) : undefined;
+        const problem = text === undefined ? `must be a string, got ${show(raw)}` : unsafeValueProblem(text);
+        if (problem || text === undefined) c.add([...enumField.path, i], `${show(raw)} ${problem}`);
+        else if (values.includes(text)) c.add([...enumField.path, i], `${show(text)} is listed twice`);
+        else values.push(text);
+      }
+      rules.enum = values;
+    }
+  }
+  if (patternField && patternField.value !== null) {
+    if (type !== "string") c.add(patternField.path, `only string params take pattern (this one is ${type})`);
+    else if (typeof patternField.value !== "string" || patternField.value === "") {
+      c.add(patternField.path, `must be a regular expression, got ${show(patternField.value)}`);
+    } else {
+      try {
+        compilePattern(patternField.value);
+        rules.pattern = patternField.value;
+      } catch (err) {
+        c.add(patternField.path, `is not a valid regular expression: ${(err as Error).message}`);
+      }
+    }
+  }
+  return c.problems.length === before ? rules : undefined;
 }
 
 function parseStorage(c: Checker, raw: unknown, path: FieldPath, seen: Map<string, Set<string>>) {
@@ -312,6 +395,12 @@ function parseStorage(c: Checker, raw: unknown, path: FieldPath, seen: Map<strin
     if (mount === "/" || mount.split("/").some((part) => part === "." || part === "..")) {
       c.add(mountAt, `${show(mount)} must be a directory below / without "." or ".." parts`);
       mount = undefined;
+    } else {
+      const problem = mountProblem(mount);
+      if (problem) {
+        c.add(mountAt, `${show(mount)} ${problem}`);
+        mount = undefined;
+      }
     }
   }
   unique("mount", mount, mountAt);

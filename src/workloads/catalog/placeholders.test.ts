@@ -5,9 +5,9 @@ import { findPlaceholders, substitute } from "./placeholders.ts";
 describe("catalog placeholders", () => {
   it("finds {{key}} with its line, also with spaces inside the braces", () => {
     assert.deepEqual(findPlaceholders("a {{x}}\nb {{ y-z }} {{x}}\n"), [
-      { key: "x", line: 1 },
-      { key: "y-z", line: 2 },
-      { key: "x", line: 2 },
+      { key: "x", line: 1, quoted: false },
+      { key: "y-z", line: 2, quoted: false },
+      { key: "x", line: 2, quoted: false },
     ]);
   });
 

@@ -9,13 +9,16 @@ export interface Placeholder {
   key: string;
   /** 1-based line in the file. */
   line: number;
+  /** Written as `"{{key}}"`: one double-quoted word for systemd and for a shell. */
+  quoted: boolean;
 }
 
 export function findPlaceholders(text: string): Placeholder[] {
   const found: Placeholder[] = [];
   for (const match of text.matchAll(PLACEHOLDER)) {
     const line = text.slice(0, match.index).split("\n").length;
-    found.push({ key: match[1] ?? "", line });
+    const quoted = text[match.index - 1] === '"' && text[match.index + match[0].length] === '"';
+    found.push({ key: match[1] ?? "", line, quoted });
   }
   return found;
 }

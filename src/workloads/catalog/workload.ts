@@ -4,6 +4,7 @@ import { enableNow, UNIT_DIR } from "../systemd.ts";
 import type { ParamSpec, RoleOutput, Workload, WorkloadContext } from "../types.ts";
 import type { CatalogEntry, UnitFile } from "./entry.ts";
 import { paramValueProblem } from "./manifest.ts";
+import { paramCheck } from "./param-rules.ts";
 import { substitute } from "./placeholders.ts";
 
 /** A Workload made from a catalog entry; the plan treats it like a built-in. */
@@ -40,13 +41,16 @@ function guestFor(entry: CatalogEntry, units: UnitFile[], ctx: WorkloadContext):
  */
 export function catalogWorkload(entry: CatalogEntry): CatalogWorkload {
   const { manifest } = entry;
-  const params: ParamSpec[] = manifest.params.map((p) => ({
-    name: p.key,
-    type: p.type,
-    default: p.default,
-    description: p.description,
-    check: paramValueProblem,
-  }));
+  const params: ParamSpec[] = manifest.params.map((p) => {
+    const rules = paramCheck(p);
+    return {
+      name: p.key,
+      type: p.type,
+      default: p.default,
+      description: p.description,
+      check: (value) => paramValueProblem(value) ?? rules(value),
+    };
+  });
   return {
     name: entry.name,
     description: manifest.description || `Catalog workload from ${entry.dir}`,

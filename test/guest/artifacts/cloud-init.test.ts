@@ -105,8 +105,9 @@ describe("PyYAML reads every document to the intended values", {
         );
         assert.ok(user, `${r.id}: a named user`);
         assert.equal(user.name, r.ssh.user, `${r.id}: user name`);
-        if (r.ssh.password !== undefined) {
-          assert.equal(user.plain_text_passwd, r.ssh.password, `${r.id}: password`);
+        if (r.ssh.passwordHash !== undefined) {
+          assert.equal(user.hashed_passwd, r.ssh.passwordHash, `${r.id}: password hash`);
+          assert.equal(user.plain_text_passwd, undefined, `${r.id}: no plain text password`);
           assert.equal(user.lock_passwd, false, `${r.id}: lock_passwd`);
           assert.equal(doc.ssh_pwauth, true, `${r.id}: ssh_pwauth`);
         } else {

@@ -55,7 +55,6 @@ export function render(workload: string, params: Record<string, string>): Render
     env: {},
     logger: silentLogger,
     runId: RUN_ID,
-    purpose: "apply",
   });
   const byName = new Map<string, KubeObject>(plan.objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
   const vms = plan.vms
