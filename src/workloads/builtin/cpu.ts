@@ -1,7 +1,7 @@
 import { intRange, oneOfValues } from "../params.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
+import { STRESS_CPU_METHODS } from "../tool-lists.ts";
 import type { Workload } from "../types.ts";
-import { STRESS_CPU_METHODS } from "./tool-lists.ts";
 
 const UNIT = "virtwork-cpu.service";
 

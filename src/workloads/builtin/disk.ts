@@ -1,8 +1,8 @@
 import { DISK_SETUP_PATH, diskSetupFile } from "../disk-setup.ts";
 import { intRange, matches, oneOfValues } from "../params.ts";
 import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
+import { FIO_IOENGINES } from "../tool-lists.ts";
 import type { Workload } from "../types.ts";
-import { FIO_IOENGINES } from "./tool-lists.ts";
 
 const UNIT = "virtwork-disk.service";
 const SERIAL = "virtwork-disk";

@@ -6,12 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import {
-  FIO_IOENGINES,
-  STRESS_CPU_METHODS,
-  STRESS_VM_METHODS,
-} from "../../../src/workloads/builtin/tool-lists.ts";
 import { BUILTIN_WORKLOADS } from "../../../src/workloads/registry.ts";
+import { FIO_IOENGINES, STRESS_CPU_METHODS, STRESS_VM_METHODS } from "../../../src/workloads/tool-lists.ts";
 import { needTools, runSync, tempDir } from "./tools.ts";
 
 /** `cpu-method must be one of: all ackermann …` → the names. */
