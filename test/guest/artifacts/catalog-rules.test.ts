@@ -17,6 +17,7 @@ import { loadConfig } from "../../../src/config/load.ts";
 import { UsageError } from "../../../src/errors.ts";
 import { unitNameProblem } from "../../../src/workloads/catalog/entry.ts";
 import { substitute } from "../../../src/workloads/catalog/placeholders.ts";
+import { openCatalog } from "../../../src/workloads/catalog/source.ts";
 import { makeCatalog, unit } from "../../../src/workloads/catalog/testing.ts";
 import { fedora } from "../../../src/workloads/guest.ts";
 import { createRegistry } from "../../../src/workloads/registry.ts";
@@ -119,6 +120,7 @@ describe("catalog injection: what each raw value would do, and that it is refuse
             },
             env: {},
             registry: createRegistry(),
+            openCatalog,
           }),
         (err) => err instanceof UsageError && /--params redis-bench\.test-mode: value /.test(err.message),
         `${harm}, and must be refused`,
@@ -157,6 +159,7 @@ describe("catalog injection: what each raw value would do, and that it is refuse
         },
         env: {},
         registry: createRegistry(),
+        openCatalog,
       });
       const w = registry.get("plain");
       assert.ok(w);
@@ -232,6 +235,7 @@ describe("catalog unit names never shadow the guest's units", { skip: needTools(
               flags: { "catalog-dir": cat.dir, "from-catalog": ["evil"] },
               env: {},
               registry: createRegistry(),
+              openCatalog,
             }),
           (err) =>
             err instanceof UsageError &&
@@ -286,6 +290,7 @@ describe("catalog data disks mount only under /mnt, /srv, /opt, /var/lib/<name>"
               flags: { "catalog-dir": cat.dir, "from-catalog": ["disky"] },
               env: {},
               registry: createRegistry(),
+              openCatalog,
             }),
           (err) =>
             err instanceof UsageError &&
@@ -312,6 +317,7 @@ describe("catalog data disks mount only under /mnt, /srv, /opt, /var/lib/<name>"
           flags: { "catalog-dir": cat.dir, "from-catalog": ["disky"] },
           env: {},
           registry: createRegistry(),
+          openCatalog,
         });
         const w = registry.get("disky");
         assert.ok(w);

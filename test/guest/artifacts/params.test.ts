@@ -11,6 +11,7 @@ import { parse } from "yaml";
 import { loadConfig } from "../../../src/config/load.ts";
 import type { Secret } from "../../../src/manifests/objects.ts";
 import { plan } from "../../../src/plan/plan.ts";
+import { openCatalog } from "../../../src/workloads/catalog/source.ts";
 import { makeCatalog, unit } from "../../../src/workloads/catalog/testing.ts";
 import { BUILTIN_WORKLOADS, createRegistry } from "../../../src/workloads/registry.ts";
 import { accepts, render } from "./cases.ts";
@@ -62,6 +63,7 @@ describe("int params arrive in the guest as plain decimal", () => {
           flags: { "catalog-dir": cat.dir, "from-catalog": ["odd"], params: [`odd.mode=${value}`] },
           env: {},
           registry: createRegistry(),
+          openCatalog,
         });
         const p = plan(config, registry, { runId: "00000000-0000-4000-8000-0000000000dd" });
         const secret = p.objects.find((o): o is Secret => o.kind === "Secret");

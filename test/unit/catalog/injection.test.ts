@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import { stringify } from "yaml";
 import { loadConfig } from "../../../src/config/load.ts";
 import { UsageError } from "../../../src/errors.ts";
+import { openCatalog } from "../../../src/workloads/catalog/source.ts";
 import { makeCatalog, unit } from "../../../src/workloads/catalog/testing.ts";
 import { createRegistry } from "../../../src/workloads/registry.ts";
 import { virtwork } from "../cli.ts";
@@ -36,7 +37,7 @@ function problemOf(source: Source, value: string): string {
     file = stringify({ workloads: { "redis-bench": { params: { "test-mode": value } } } });
   } else env[source] = `test-mode=${value}`;
   try {
-    loadConfig({ flags, env, registry: createRegistry(), readFile: () => file });
+    loadConfig({ flags, env, registry: createRegistry(), readFile: () => file, openCatalog });
   } catch (err) {
     assert.ok(err instanceof UsageError, String(err));
     return err.message;
@@ -73,6 +74,7 @@ describe("catalog params: the issue's 12 injection cases are refused", () => {
           flags: { "catalog-dir": cat.dir, "from-catalog": ["plain"], params: [`plain.mode=${value}`] },
           env: {},
           registry: createRegistry(),
+          openCatalog,
         });
       for (const [, value] of INJECTIONS) {
         assert.throws(
@@ -97,6 +99,7 @@ describe("catalog params: the issue's 12 injection cases are refused", () => {
       },
       env: {},
       registry: createRegistry(),
+      openCatalog,
     });
     assert.equal(config.workloads[0]?.params["test-mode"], "set,get,lpush");
   });
