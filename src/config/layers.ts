@@ -97,7 +97,7 @@ export function checkEnv(
     const candidates = [...settingEnv, ...EXTRA_ENV, ...workloadEnv];
     if (name.startsWith("VIRTWORK_WORKLOAD_")) {
       problems.push(
-        `${name}: unknown workload setting${didYouMean(name, workloadEnv)} (expected VIRTWORK_WORKLOAD_<NAME>_<ENABLED|VM_COUNT|CPU_CORES|MEMORY|PARAMS>)`,
+        `${name}: unknown workload setting${didYouMean(name, workloadEnv)} (expected VIRTWORK_WORKLOAD_<NAME>_<ENABLED|VM_COUNT|CPU_CORES|MEMORY|CPU_REQUEST|TERMINATION_GRACE_PERIOD|PARAMS>)`,
       );
     } else {
       warnings.push(`ignoring unknown environment variable ${name}${didYouMean(name, candidates)}`);

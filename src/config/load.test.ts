@@ -310,6 +310,42 @@ GLOBAL.push(
     get: (c) => c.guestOs,
   },
   {
+    setting: "eviction-strategy",
+    flag: "eviction-strategy",
+    env: "VIRTWORK_EVICTION_STRATEGY",
+    fileKey: "eviction-strategy",
+    values: { file: "None", env: "livemigrate", flag: "cluster" },
+    expected: { default: "LiveMigrateIfPossible", file: "None", env: "LiveMigrate", flag: "cluster" },
+    get: (c) => c.evictionStrategy,
+  },
+  {
+    setting: "cpu-request",
+    flag: "cpu-request",
+    env: "VIRTWORK_CPU_REQUEST",
+    fileKey: "cpu-request",
+    values: { file: 1.5, env: "none", flag: "500m" },
+    expected: { default: "auto", file: "1.5", env: "none", flag: "500m" },
+    get: (c) => c.workloads[0]?.cpuRequest,
+  },
+  {
+    setting: "termination-grace-period",
+    flag: "termination-grace-period",
+    env: "VIRTWORK_TERMINATION_GRACE_PERIOD",
+    fileKey: "termination-grace-period",
+    values: { file: 60, env: "2m", flag: "300" },
+    expected: { default: undefined, file: 60, env: 120, flag: 300 },
+    get: (c) => c.workloads[0]?.terminationGracePeriodSeconds,
+  },
+  {
+    setting: "rng",
+    flag: "rng",
+    env: "VIRTWORK_RNG",
+    fileKey: "rng",
+    values: { file: false, env: "true", flag: false },
+    expected: { default: true, file: false, env: true, flag: false },
+    get: (c) => c.rng,
+  },
+  {
     setting: "catalog-dir",
     flag: "catalog-dir",
     env: "VIRTWORK_CATALOG_DIR",
@@ -408,10 +444,28 @@ describe("per-workload settings priority", () => {
       values: ["3Gi", "4Gi", "1Gi"],
       expected: ["2Gi", "3Gi", "4Gi", "1Gi"],
     },
+    {
+      field: "cpu-request",
+      env: "VIRTWORK_WORKLOAD_CHAOS_DISK_CPU_REQUEST",
+      values: ["250m", "none", "2"],
+      expected: ["auto", "250m", "none", "2"],
+    },
+    {
+      field: "termination-grace-period",
+      env: "VIRTWORK_WORKLOAD_CHAOS_DISK_TERMINATION_GRACE_PERIOD",
+      values: [45, "1m", "90s"],
+      expected: [undefined, 45, 60, 90],
+    },
   ] as const;
   const pick = (c: Config, field: string) => {
     const w = c.workloads.find((x) => x.name === "chaos-disk");
-    return field === "vm-count" ? w?.vmCount : field === "cpu-cores" ? w?.cpuCores : w?.memory.text;
+    return {
+      "vm-count": w?.vmCount,
+      "cpu-cores": w?.cpuCores,
+      memory: w?.memory.text,
+      "cpu-request": w?.cpuRequest,
+      "termination-grace-period": w?.terminationGracePeriodSeconds,
+    }[field];
   };
   for (const c of cases) {
     it(c.field, () => {
@@ -430,6 +484,47 @@ describe("per-workload settings priority", () => {
       );
     });
   }
+
+  it("a workload's own cpu-request and termination-grace-period beat the global ones", () => {
+    const { config } = load({
+      flags: {
+        workloads: ["cpu", "database"],
+        "cpu-request": "1",
+        "termination-grace-period": "40",
+        set: ["database.cpu-request=none", "database.termination-grace-period=600"],
+      },
+    });
+    const of = (name: string) => config.workloads.find((w) => w.name === name);
+    assert.deepEqual([of("cpu")?.cpuRequest, of("cpu")?.terminationGracePeriodSeconds], ["1", 40]);
+    assert.deepEqual(
+      [of("database")?.cpuRequest, of("database")?.terminationGracePeriodSeconds],
+      ["none", 600],
+    );
+  });
+
+  it("bad VM-shape values are usage errors naming the field", () => {
+    assert.match(
+      problem({ flags: { "cpu-request": "lots" } }),
+      /--cpu-request: must be auto, none or a CPU quantity/,
+    );
+    assert.match(
+      problem({ flags: { "cpu-request": "2Gi" } }),
+      /--cpu-request: must be auto, none or a CPU quantity/,
+    );
+    assert.match(problem({ flags: { "cpu-request": "0" } }), /--cpu-request: must be auto, none/);
+    assert.match(
+      problem({ flags: { set: ["cpu.cpu-request=-1"] } }),
+      /--set cpu\.cpu-request: must be auto, none or a CPU quantity/,
+    );
+    assert.match(
+      problem({ env: { VIRTWORK_EVICTION_STRATEGY: "Migrate" } }),
+      /VIRTWORK_EVICTION_STRATEGY: must be one of LiveMigrateIfPossible, LiveMigrate, None, External, cluster/,
+    );
+    assert.match(
+      problem({ flags: { "termination-grace-period": "0" } }),
+      /--termination-grace-period: must be at least 1/,
+    );
+  });
 
   it("enabled", () => {
     const names = (s: Sources) => load(s).config.workloads.map((w) => w.name);
@@ -520,6 +615,81 @@ describe("configuration file", () => {
     const message = problem({ flags: { "vm-count": "0", memory: "2Gx" } });
     assert.match(message, /--vm-count/);
     assert.match(message, /--memory/);
+  });
+});
+
+describe("guest OS and boot image agree", () => {
+  const pair = (s: Sources) => {
+    const { config } = load(s);
+    return [
+      config.guestOs,
+      config.containerDiskImage,
+      config.sources.guestOs,
+      config.sources.containerDiskImage,
+    ];
+  };
+
+  it("neither given: fedora on its containerdisk", () => {
+    assert.deepEqual(pair({}), ["fedora", "quay.io/containerdisks/fedora:42", "default", "default"]);
+  });
+
+  it("--guest-os alone boots that OS's containerdisk", () => {
+    for (const [os, image] of [
+      ["fedora", "quay.io/containerdisks/fedora:42"],
+      ["centos-stream", "quay.io/containerdisks/centos-stream:9"],
+      ["ubuntu", "quay.io/containerdisks/ubuntu:24.04"],
+      ["debian", "quay.io/containerdisks/debian:12"],
+    ]) {
+      assert.deepEqual(pair({ flags: { "guest-os": os } }), [
+        os,
+        image,
+        "--guest-os",
+        "implied by --guest-os",
+      ]);
+    }
+    assert.deepEqual(pair({ env: { VIRTWORK_GUEST_OS: "ubuntu" } }).slice(0, 2), [
+      "ubuntu",
+      "quay.io/containerdisks/ubuntu:24.04",
+    ]);
+  });
+
+  it("an image alone implies its OS; an unknown image means fedora", () => {
+    assert.deepEqual(pair({ file: { "container-disk-image": "quay.io/containerdisks/debian:12" } }), [
+      "debian",
+      "quay.io/containerdisks/debian:12",
+      `implied by config file ${CONFIG_PATH}: container-disk-image`,
+      `config file ${CONFIG_PATH}: container-disk-image`,
+    ]);
+    assert.deepEqual(
+      pair({ flags: { "container-disk-image": "registry.example/my/golden:1" } }).slice(0, 2),
+      ["fedora", "registry.example/my/golden:1"],
+    );
+  });
+
+  it("both given and in agreement, or an image that implies nothing: as given", () => {
+    assert.deepEqual(
+      pair({
+        flags: { "guest-os": "ubuntu", "container-disk-image": "quay.io/containerdisks/ubuntu:22.04" },
+      }).slice(0, 2),
+      ["ubuntu", "quay.io/containerdisks/ubuntu:22.04"],
+    );
+    assert.deepEqual(
+      pair({
+        flags: { "guest-os": "centos-stream", "container-disk-image": "registry.example/rhel9-golden:1" },
+      }).slice(0, 2),
+      ["centos-stream", "registry.example/rhel9-golden:1"],
+    );
+  });
+
+  it("an image of another OS than --guest-os is a usage error that says which to change", () => {
+    const message = problem({
+      flags: { "guest-os": "debian" },
+      env: { VIRTWORK_CONTAINER_DISK_IMAGE: "quay.io/containerdisks/ubuntu:24.04" },
+    });
+    assert.match(
+      message,
+      /--guest-os: guest OS "debian" contradicts VIRTWORK_CONTAINER_DISK_IMAGE "quay\.io\/containerdisks\/ubuntu:24\.04", which is a ubuntu image; change --guest-os to ubuntu, or the image to a debian one \(e\.g\. quay\.io\/containerdisks\/debian:12\)/,
+    );
   });
 });
 

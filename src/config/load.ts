@@ -5,7 +5,7 @@ import { UsageError } from "../errors.ts";
 import type { contextNamespace } from "../kube/context-namespace.ts";
 import type { Quantity } from "../util/quantity.ts";
 import type { CatalogSource } from "../workloads/catalog/source.ts";
-import { type GuestOsName, guestOsFromImage } from "../workloads/guest.ts";
+import { chooseGuest, type GuestOsName } from "../workloads/guest.ts";
 import { resolveParams } from "../workloads/params.ts";
 import type { Registry } from "../workloads/registry.ts";
 import { openConfigFile } from "./file.ts";
@@ -14,7 +14,7 @@ import { checkEnv, SettingLayers } from "./layers.ts";
 import { resolveNamespace } from "./namespace.ts";
 import { readPassword } from "./password.ts";
 import { selectWorkloads } from "./selection.ts";
-import type { DryRunMode, LogFormatName, OutputFormat, SettingName } from "./settings.ts";
+import type { DryRunMode, EvictionStrategy, LogFormatName, OutputFormat, SettingName } from "./settings.ts";
 import { asPublicKeys, ValueProblem } from "./values.ts";
 import { collectWorkloadSettings, parseOverrides } from "./workload-settings.ts";
 
@@ -24,6 +24,10 @@ export interface SelectedWorkload {
   vmCount: number;
   cpuCores: number;
   memory: Quantity;
+  /** `auto`, `none` or a CPU quantity (see asCpuRequest). */
+  cpuRequest: string;
+  /** Absent → the workload's own need, else KubeVirt's default. */
+  terminationGracePeriodSeconds?: number;
   params: Record<string, string>;
 }
 
@@ -42,6 +46,9 @@ export interface Config {
   /** The guest profile: --guest-os, else implied by a well-known containerdisk image, else fedora. */
   guestOs: GuestOsName;
   storageClass?: string;
+  /** VM shape for real clusters (README "VM shape on a real cluster"). */
+  evictionStrategy: EvictionStrategy;
+  rng: boolean;
   dryRun: DryRunMode;
   wait: boolean;
   timeoutSeconds: number;
@@ -135,14 +142,30 @@ export function loadConfig(input: LoadInput): LoadResult {
   const cpuCores = layers.get("cpuCores");
   const memory = layers.get("memory");
   const diskSize = layers.get("diskSize");
-  const containerDiskImage = layers.get("containerDiskImage");
-  let guestOs = layers.get("guestOs");
-  if (guestOs === undefined) {
-    guestOs = guestOsFromImage(containerDiskImage);
-    sources.guestOs = guestOs ? `implied by ${sources.containerDiskImage}` : "default";
-    guestOs ??= "fedora";
+  // The guest OS and the boot image must agree; either alone implies the other.
+  const givenImage = layers.get("containerDiskImage");
+  const givenGuestOs = layers.get("guestOs");
+  const guestChoice = chooseGuest({
+    ...(givenImage !== undefined
+      ? { image: { value: givenImage, source: sources.containerDiskImage ?? "" } }
+      : {}),
+    ...(givenGuestOs !== undefined
+      ? { guestOs: { value: givenGuestOs, source: sources.guestOs ?? "" } }
+      : {}),
+  });
+  let containerDiskImage = givenImage ?? "";
+  let guestOs: GuestOsName = givenGuestOs ?? "fedora";
+  if ("problem" in guestChoice) problems.push(guestChoice.problem);
+  else {
+    ({ image: containerDiskImage, guestOs } = guestChoice);
+    sources.containerDiskImage = guestChoice.imageSource;
+    sources.guestOs = guestChoice.guestOsSource;
   }
   const storageClass = layers.get("storageClass");
+  const evictionStrategy = layers.get("evictionStrategy");
+  const cpuRequest = layers.get("cpuRequest");
+  const terminationGracePeriod = layers.get("terminationGracePeriod");
+  const rng = layers.get("rng");
   const dryRun = layers.get("dryRun");
   const wait = layers.get("wait");
   const timeoutSeconds = layers.get("timeout");
@@ -217,17 +240,24 @@ export function loadConfig(input: LoadInput): LoadResult {
     audit,
     workloads: names.map((name) => {
       const s = overrides.get(name) ?? {};
-      return {
+      const selected: SelectedWorkload = {
         name,
         vmCount: s["vm-count"] ?? vmCount,
         cpuCores: s["cpu-cores"] ?? cpuCores,
         memory: s.memory ?? memory,
+        cpuRequest: s["cpu-request"] ?? cpuRequest,
         params: resolvedParams.get(name) ?? {},
       };
+      // A workload's own grace period beats the global one, which beats the workload's need.
+      const grace = s["termination-grace-period"] ?? terminationGracePeriod;
+      if (grace !== undefined) selected.terminationGracePeriodSeconds = grace;
+      return selected;
     }),
     diskSize,
     containerDiskImage,
     guestOs,
+    evictionStrategy,
+    rng,
     dryRun,
     wait,
     timeoutSeconds,

@@ -3,6 +3,7 @@ import { createRegistry, defaultWorkloadNames } from "../workloads/registry.ts";
 import {
   asAuditDb,
   asBool,
+  asCpuRequest,
   asDirectory,
   asDnsLabel,
   asDnsSubdomain,
@@ -23,6 +24,23 @@ import {
 } from "./values.ts";
 
 export type DryRunMode = "none" | "client" | "server";
+
+/** KubeVirt's eviction strategies, plus `cluster`: leave the field out and inherit the cluster's. */
+export const EVICTION_STRATEGIES = [
+  "LiveMigrateIfPossible",
+  "LiveMigrate",
+  "None",
+  "External",
+  "cluster",
+] as const;
+export type EvictionStrategy = (typeof EVICTION_STRATEGIES)[number];
+
+function asEvictionStrategy(raw: unknown): EvictionStrategy {
+  const text = asString(raw);
+  const found = EVICTION_STRATEGIES.find((s) => s.toLowerCase() === text.toLowerCase());
+  if (found) return found;
+  throw new ValueProblem(`must be one of ${EVICTION_STRATEGIES.join(", ")}, got "${text}"`);
+}
 const OUTPUT_FORMATS = ["yaml", "json"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 const LOG_FORMATS = ["text", "json"] as const;
@@ -227,8 +245,13 @@ export const SETTINGS = {
     flag: "container-disk-image",
     env: "VIRTWORK_CONTAINER_DISK_IMAGE",
     parse: asImage,
-    default: "quay.io/containerdisks/fedora:42",
-    cli: { value: "<image>", help: "boot disk image", on: ["plan"] },
+    // No default here: without an image, the guest OS picks its containerdisk (DEFAULT_IMAGES).
+    cli: {
+      value: "<image>",
+      help: "boot disk image",
+      defaultHelp: "the guest OS's containerdisk, quay.io/containerdisks/fedora:42 for fedora",
+      on: ["plan"],
+    },
   }),
   guestOs: setting({
     key: "guest-os",
@@ -238,9 +261,57 @@ export const SETTINGS = {
     // No default here: when not given, the container disk image implies it, else fedora.
     cli: {
       value: "<os>",
-      help: "guest OS of the image",
+      help: "guest OS of the image; alone, it picks that OS's containerdisk",
       choices: GUEST_OS_NAMES,
-      defaultHelp: "implied by quay.io/containerdisks/<os>, else fedora",
+      defaultHelp: "implied by the image (…/containerdisks/<os>), else fedora",
+      on: ["plan"],
+    },
+  }),
+  evictionStrategy: setting({
+    key: "eviction-strategy",
+    flag: "eviction-strategy",
+    env: "VIRTWORK_EVICTION_STRATEGY",
+    parse: asEvictionStrategy,
+    default: "LiveMigrateIfPossible" as EvictionStrategy,
+    cli: {
+      value: "<strategy>",
+      help: `what a node drain does to the VMs: ${EVICTION_STRATEGIES.join(", ")} (cluster: the cluster's setting)`,
+      on: ["plan"],
+    },
+  }),
+  cpuRequest: setting({
+    key: "cpu-request",
+    flag: "cpu-request",
+    env: "VIRTWORK_CPU_REQUEST",
+    parse: asCpuRequest,
+    default: "auto",
+    cli: {
+      value: "<quantity>",
+      help: "CPU request per VM: auto (the load the workload generates), none (KubeVirt's default) or e.g. 500m",
+      on: ["plan"],
+    },
+  }),
+  terminationGracePeriod: setting({
+    key: "termination-grace-period",
+    flag: "termination-grace-period",
+    env: "VIRTWORK_TERMINATION_GRACE_PERIOD",
+    parse: asSeconds,
+    cli: {
+      value: "<duration>",
+      help: "seconds a VM may take to shut down",
+      defaultHelp: "the workload's need: 180 for database, else KubeVirt's 30",
+      on: ["plan"],
+    },
+  }),
+  rng: setting({
+    key: "rng",
+    flag: "rng",
+    env: "VIRTWORK_RNG",
+    parse: asBool,
+    default: true,
+    cli: {
+      help: "give every VM a virtio-rng device",
+      negate: "no virtio-rng device",
       on: ["plan"],
     },
   }),
@@ -422,6 +493,8 @@ export const WORKLOAD_FIELDS = {
   "vm-count": { parse: asInt(1, 10000) },
   "cpu-cores": { parse: asInt(1, 1024) },
   memory: { parse: asMemory },
+  "cpu-request": { parse: asCpuRequest },
+  "termination-grace-period": { parse: asSeconds },
 } as const;
 export type WorkloadField = keyof typeof WORKLOAD_FIELDS;
 

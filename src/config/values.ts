@@ -131,6 +131,23 @@ export function oneOf<T extends string>(...choices: T[]): (raw: unknown) => T {
   };
 }
 
+/**
+ * A VM's CPU request: `auto` (what the workload keeps busy), `none` (no request: KubeVirt
+ * derives one from its CPU allocation ratio) or a CPU quantity such as 500m, 1.5 or 2.
+ */
+export function asCpuRequest(raw: unknown): string {
+  const text = asNonEmptyString(raw);
+  const lower = text.toLowerCase();
+  if (lower === "auto" || lower === "none") return lower;
+  const q = /^(\d+(?:\.\d+)?|\.\d+)(m?)$/.test(text) ? Quantity.parse(text) : undefined;
+  if (!(q instanceof Quantity) || q.value < 0.001 || q.value > 1024) {
+    throw new ValueProblem(
+      `must be auto, none or a CPU quantity between 1m and 1024 (e.g. 500m, 1.5, 2), got ${describe(raw)}`,
+    );
+  }
+  return q.text;
+}
+
 const DURATION_PART = /(\d+)(h|m|s)/g;
 /** Seconds from a whole number of seconds or a Go-style duration such as 90s, 10m or 1h30m. */
 export function asSeconds(raw: unknown): number {

@@ -16,6 +16,8 @@ export type WorkloadOverrides = Partial<{
   "vm-count": number;
   "cpu-cores": number;
   memory: Quantity;
+  "cpu-request": string;
+  "termination-grace-period": number;
 }>;
 
 type GivenFields = Map<string, Partial<Record<WorkloadField, [unknown, string]>>>;

@@ -9,6 +9,8 @@ export interface DataDisk {
   dataVolumeBase: string;
   /** Quantity string; defaults to the run's disk size. */
   size?: string;
+  /** Roles whose VMs get this disk; absent → every VM of the workload. */
+  roles?: string[];
 }
 
 export interface ServicePort {
@@ -26,4 +28,10 @@ export interface ServiceSpec {
    * Without it, every VM of the workload backs the Service.
    */
   selectorRole?: string;
+  /**
+   * Headless (no cluster IP): each backing VM gets `hostname: <vm>` and `subdomain: <name>`,
+   * so `<vm>.<name>.<namespace>.svc.cluster.local` names that VM alone (see `vmDnsName`).
+   * Server/client workloads use it so that client i talks to server i only.
+   */
+  perVmDns?: boolean;
 }

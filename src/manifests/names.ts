@@ -24,3 +24,12 @@ export function cloudInitSecretName(vm: string): string {
 export function dataVolumeName(base: string, vm: string): string {
   return `${base}-${vm}`;
 }
+
+/**
+ * The DNS name of one VM behind a headless Service: the VM's `hostname` is its own name and its
+ * `subdomain` the Service's, so the cluster DNS serves `<vm>.<service>.<namespace>.svc.<domain>`
+ * for that VM alone.
+ */
+export function vmDnsName(vm: string, service: string, namespace: string): string {
+  return `${vm}.${service}.${namespace}.svc.cluster.local`;
+}

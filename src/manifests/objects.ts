@@ -29,7 +29,11 @@ export function cloudInitSecret(name: string, namespace: string, labels: Labels,
   };
 }
 
-/** ClusterIP Service whose selector is scoped to its workload and role (fixes reference bug 9). */
+/**
+ * Service whose selector is scoped to its workload and role (fixes reference bug 9). With
+ * `perVmDns` it is headless: it load-balances nothing and gives each backing VM its own DNS
+ * name, published before the VM is ready so a client can wait for its server by name.
+ */
 export function workloadService(
   spec: ServiceSpec,
   namespace: string,
@@ -41,6 +45,7 @@ export function workloadService(
     kind: "Service",
     metadata: { name: spec.name, namespace, labels },
     spec: {
+      ...(spec.perVmDns ? { clusterIP: "None", publishNotReadyAddresses: true } : {}),
       selector: {
         [LABEL_COMPONENT]: workload,
         ...(spec.selectorRole === undefined ? {} : { [LABEL_ROLE]: spec.selectorRole }),
@@ -62,9 +67,22 @@ export interface VirtualMachineInput {
   dataDisks: DataDisk[];
   diskSize: Quantity;
   storageClass?: string;
+  /** Omitted → the cluster's (KubeVirt's default for VMs is then LiveMigrate on most clusters). */
+  evictionStrategy?: string;
+  /** CPU quantity; omitted → KubeVirt derives the request from its CPU allocation ratio. */
+  cpuRequest?: string;
+  /** A virtio-rng device; absent → none. */
+  rng?: boolean;
+  terminationGracePeriodSeconds?: number;
+  /** The VM's DNS name behind a headless Service: hostname is the VM name. */
+  subdomain?: string;
 }
 
-/** The VirtualMachine shape of reference §4.1, with `runStrategy: Always` and labelled DVs. */
+/**
+ * The VirtualMachine shape of reference §4.1, with `runStrategy: Always` and labelled DVs,
+ * plus what a shared cluster needs (README "VM shape"): eviction strategy, CPU request, rng,
+ * grace period, and guest memory in `domain.memory.guest`.
+ */
 export function virtualMachine(input: VirtualMachineInput): VirtualMachine {
   const dataVolumes = input.dataDisks.map((d) => ({
     disk: d,
@@ -79,9 +97,17 @@ export function virtualMachine(input: VirtualMachineInput): VirtualMachine {
       template: {
         metadata: { labels: input.labels },
         spec: {
+          ...(input.evictionStrategy ? { evictionStrategy: input.evictionStrategy } : {}),
+          ...(input.terminationGracePeriodSeconds !== undefined
+            ? { terminationGracePeriodSeconds: input.terminationGracePeriodSeconds }
+            : {}),
+          ...(input.subdomain ? { hostname: input.name, subdomain: input.subdomain } : {}),
           domain: {
             cpu: { cores: input.cpuCores },
-            resources: { requests: { memory: input.memory.text } },
+            // The guest sees exactly this; KubeVirt sizes the pod's memory request from it plus
+            // its own overhead (resources.requests.memory would be the older, coupled form).
+            memory: { guest: input.memory.text },
+            ...(input.cpuRequest ? { resources: { requests: { cpu: input.cpuRequest } } } : {}),
             devices: {
               disks: [
                 { name: "containerdisk", disk: { bus: "virtio" } },
@@ -93,6 +119,7 @@ export function virtualMachine(input: VirtualMachineInput): VirtualMachine {
                 })),
               ],
               interfaces: [{ name: "default", masquerade: {} }],
+              ...(input.rng ? { rng: {} } : {}),
             },
           },
           networks: [{ name: "default", pod: {} }],

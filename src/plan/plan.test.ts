@@ -113,7 +113,7 @@ describe("plan", () => {
     assert.equal(vm0.spec?.running, undefined);
     const spec = vm0.spec?.template.spec;
     assert.equal(spec?.domain.cpu?.cores, 4);
-    assert.equal(spec?.domain.resources?.requests?.memory, "3Gi");
+    assert.deepEqual(spec?.domain.memory, { guest: "3Gi" });
     assert.deepEqual(spec?.domain.devices.interfaces, [{ name: "default", masquerade: {} }]);
     assert.deepEqual(spec?.networks, [{ name: "default", pod: {} }]);
     assert.deepEqual(spec?.volumes?.find((v) => v.name === "cloudinitdisk")?.cloudInitNoCloud, {
@@ -159,7 +159,7 @@ describe("plan", () => {
     const p = planFor({ workloads: ["cpu", "memory"], set: ["cpu.vm-count=2", "cpu.memory=4Gi"] });
     const vms = ofKind(p.objects, "VirtualMachine") as VirtualMachine[];
     assert.deepEqual(
-      vms.map((v) => [v.metadata?.name, v.spec?.template.spec?.domain.resources?.requests?.memory]),
+      vms.map((v) => [v.metadata?.name, v.spec?.template.spec?.domain.memory?.guest]),
       [
         ["virtwork-cpu-0", "4Gi"],
         ["virtwork-cpu-1", "4Gi"],

@@ -15,6 +15,7 @@ import {
 } from "../manifests/objects.ts";
 import { fedora, type GuestProfile } from "../workloads/guest.ts";
 import type { Registry } from "../workloads/registry.ts";
+import { guestOf, type Workload } from "../workloads/types.ts";
 
 export interface PlannedVm {
   name: string;
@@ -45,6 +46,24 @@ export interface PlanOptions {
   guest?: GuestProfile;
 }
 
+/** Smallest CPU request planned from a workload's demand: an idle guest still needs some. */
+const MIN_CPU_MILLIS = 100;
+
+/** The CPU request of one VM of `workload`: the setting, or what the workload keeps busy. */
+export function cpuRequestOf(
+  workload: Workload,
+  setting: string,
+  params: Readonly<Record<string, string>>,
+  cpuCores: number,
+): string | undefined {
+  if (setting === "none") return undefined;
+  if (setting !== "auto") return setting;
+  if (!workload.cpuDemand) return undefined;
+  const demand = workload.cpuDemand(params, cpuCores);
+  const millis = Math.min(cpuCores * 1000, Math.max(MIN_CPU_MILLIS, Math.round(demand / 100) * 100));
+  return millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`;
+}
+
 /** Builds the plan. Pure: no I/O, no clock; the run id comes in. */
 export function plan(config: Config, registry: Registry, options: PlanOptions): Plan {
   const { runId } = options;
@@ -70,20 +89,38 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
         ),
       );
     }
-    for (const { role, vmCount: roleVmCount, guest: guestConfig } of output.roles) {
-      const userdata = renderCloudConfig(guestConfig, config.ssh);
-      const size = Buffer.byteLength(userdata);
-      if (size > MAX_USERDATA_BYTES) {
-        throw new UsageError(
-          `workload "${workload.name}"${role ? ` role "${role}"` : ""}: cloud-init user-data is ${size} bytes, over the 1 MiB Secret limit; shorten params or SSH keys`,
-        );
-      }
+    const perVmDns = output.service?.perVmDns ? output.service : undefined;
+    const cpuRequest = cpuRequestOf(workload, selected.cpuRequest, selected.params, selected.cpuCores);
+    const grace = selected.terminationGracePeriodSeconds ?? workload.terminationGracePeriodSeconds;
+    for (const roleOutput of output.roles) {
+      const { role, vmCount: roleVmCount } = roleOutput;
+      const where = `workload "${workload.name}"${role ? ` role "${role}"` : ""}`;
+      let shared: string | undefined;
+      const userdataOf = (index: number): string => {
+        if (shared !== undefined) return shared;
+        const text = renderCloudConfig(guestOf(roleOutput, index), config.ssh);
+        const size = Buffer.byteLength(text);
+        if (size > MAX_USERDATA_BYTES) {
+          throw new UsageError(
+            `${where}: cloud-init user-data is ${size} bytes, over the 1 MiB Secret limit; shorten params or SSH keys`,
+          );
+        }
+        // Roles whose VMs share one config render it once (1000 VMs plan in milliseconds).
+        if (typeof roleOutput.guest !== "function") shared = text;
+        return text;
+      };
+      const dataDisks = output.dataDisks.filter(
+        (d) => d.roles === undefined || (role !== undefined && d.roles.includes(role)),
+      );
+      const backsService =
+        perVmDns !== undefined && (perVmDns.selectorRole === undefined || perVmDns.selectorRole === role);
       const count =
         roleVmCount !== undefined && roleVmCount > 0 ? roleVmCount : Math.max(1, selected.vmCount);
       for (let i = 0; i < count; i++) {
         const name = vmName(workload.name, i, role);
         const problem = dns1123LabelProblem(name);
         if (problem) throw new UsageError(`VM name "${name}" (workload "${workload.name}"): ${problem}`);
+        const userdata = userdataOf(i);
         const secretName = cloudInitSecretName(name);
         const labels = workloadLabels(runId, workload.name, role);
         secrets.push(
@@ -97,16 +134,21 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
           memory: selected.memory,
           image: config.containerDiskImage,
           secretName,
-          dataDisks: output.dataDisks,
+          dataDisks,
           diskSize: config.diskSize,
+          rng: config.rng,
           ...(config.storageClass ? { storageClass: config.storageClass } : {}),
+          ...(config.evictionStrategy !== "cluster" ? { evictionStrategy: config.evictionStrategy } : {}),
+          ...(cpuRequest ? { cpuRequest } : {}),
+          ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}),
+          ...(backsService ? { subdomain: perVmDns.name } : {}),
         };
         machines.push(virtualMachine(vmInput));
         const vm: PlannedVm = {
           name,
           workload: workload.name,
           secretName,
-          dataVolumes: output.dataDisks.map((d) => dataVolumeName(d.dataVolumeBase, name)),
+          dataVolumes: dataDisks.map((d) => dataVolumeName(d.dataVolumeBase, name)),
         };
         for (const dv of vm.dataVolumes) {
           const dvProblem = dns1123LabelProblem(dv);

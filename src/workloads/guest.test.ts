@@ -18,6 +18,7 @@ import {
 } from "./guest.ts";
 import { BUILTIN_WORKLOADS } from "./registry.ts";
 import { buildWorkload, fileAt, roleUserData } from "./testing.ts";
+import { guestOf } from "./types.ts";
 
 const PIN = new URL("./guest-fedora.pin.json", import.meta.url);
 
@@ -27,7 +28,9 @@ function userDataDigests(guest = fedora): Record<string, string> {
   for (const w of BUILTIN_WORKLOADS) {
     for (const r of buildWorkload(w, { guest }).roles) {
       const key = `${w.name}${r.role ? `/${r.role}` : ""}`;
-      out[key] = createHash("sha256").update(renderCloudConfig(r.guest)).digest("hex");
+      out[key] = createHash("sha256")
+        .update(renderCloudConfig(guestOf(r, 0)))
+        .digest("hex");
     }
   }
   return out;
@@ -55,13 +58,16 @@ describe("profile lookup", () => {
     assert.equal(guestOsFromImage("quay.io/containerdisks/ubuntu:24.04"), "ubuntu");
     assert.equal(guestOsFromImage("quay.io/containerdisks/debian"), "debian");
     assert.equal(guestOsFromImage(`quay.io/containerdisks/debian:12@sha256:${"a".repeat(64)}`), "debian");
+    // A mirror of the containerdisks repositories (disconnected clusters) implies the same.
+    assert.equal(guestOsFromImage("mirror.example:5000/containerdisks/ubuntu:24.04"), "ubuntu");
+    assert.equal(guestOsFromImage("registry.example/virt/containerdisks/fedora:42"), "fedora");
   });
 
   test("other images imply nothing", () => {
     for (const image of [
       "quay.io/containerdisks/opensuse-leap:15.6",
       "quay.io/containerdisks/centos:7",
-      "registry.example/containerdisks/fedora:42",
+      "containerdisks/fedora:42",
       "quay.io/someone/fedora:42",
       "fedora:42",
     ]) {
@@ -124,7 +130,7 @@ describe("workloads ask the profile", () => {
       );
       for (const w of BUILTIN_WORKLOADS) {
         for (const r of buildWorkload(w, { guest: profile }).roles) {
-          for (const pkg of r.guest.packages) assert.ok(known.has(pkg), `${w.name}: ${pkg}`);
+          for (const pkg of guestOf(r, 0).packages) assert.ok(known.has(pkg), `${w.name}: ${pkg}`);
         }
       }
     });

@@ -36,6 +36,7 @@ export interface GuestProfile {
   tcPath: string;
   stressPath: string;
   iperf3Path: string;
+  netserverPath: string;
 }
 
 export const GUEST_OS_NAMES = ["fedora", "centos-stream", "ubuntu", "debian"] as const;
@@ -65,6 +66,7 @@ export const fedora: GuestProfile = {
   tcPath: "/usr/sbin/tc",
   stressPath: "/usr/bin/stress-ng",
   iperf3Path: "/usr/bin/iperf3",
+  netserverPath: "/usr/bin/netserver",
 };
 
 /**
@@ -115,6 +117,7 @@ export const debian: GuestProfile = {
   tcPath: "/usr/sbin/tc",
   stressPath: "/usr/bin/stress-ng",
   iperf3Path: "/usr/bin/iperf3",
+  netserverPath: "/usr/bin/netserver",
 };
 
 /**
@@ -143,10 +146,78 @@ export function guestProfile(name: GuestOsName): GuestProfile {
   return GUEST_PROFILES[name];
 }
 
-const CONTAINERDISK = /^quay\.io\/containerdisks\/([a-z-]+)(?::[\w][\w.-]*)?(?:@sha256:[0-9a-f]{64})?$/;
+/**
+ * The containerdisk each guest OS boots from when no image is given (`--guest-os X` alone):
+ * the KubeVirt project's containerdisks, one tested release per OS.
+ */
+export const DEFAULT_IMAGES: Readonly<Record<GuestOsName, string>> = {
+  fedora: "quay.io/containerdisks/fedora:42",
+  "centos-stream": "quay.io/containerdisks/centos-stream:9",
+  ubuntu: "quay.io/containerdisks/ubuntu:24.04",
+  debian: "quay.io/containerdisks/debian:12",
+};
 
-/** The guest OS a well-known containerdisk image implies (quay.io/containerdisks/<os>[:tag]). */
+/** `<registry>/[<path>/]containerdisks/<os>[:tag][@digest]`: the containerdisks project's images, or a mirror of them. */
+const CONTAINERDISK =
+  /^[a-z0-9.-]+(?::\d+)?\/(?:[a-z0-9._-]+\/)*containerdisks\/([a-z-]+)(?::[\w][\w.-]*)?(?:@sha256:[0-9a-f]{64})?$/;
+
+/**
+ * The guest OS a well-known containerdisk image implies: quay.io/containerdisks/<os>[:tag],
+ * or the same repository in a mirror registry (disconnected clusters).
+ */
 export function guestOsFromImage(image: string): GuestOsName | undefined {
   const os = CONTAINERDISK.exec(image)?.[1];
   return (GUEST_OS_NAMES as readonly string[]).includes(os ?? "") ? (os as GuestOsName) : undefined;
+}
+
+export interface GivenValue<T> {
+  value: T;
+  /** Where it came from, as error messages name it ("--guest-os", "config file x: guest-os"). */
+  source: string;
+}
+
+export type GuestChoice =
+  | { guestOs: GuestOsName; image: string; guestOsSource: string; imageSource: string }
+  | { problem: string };
+
+/**
+ * The guest OS and boot image of a run, which must agree: `--guest-os X` alone boots X's
+ * containerdisk; an image alone implies its OS (else fedora); both given must not contradict.
+ */
+export function chooseGuest(given: {
+  guestOs?: GivenValue<GuestOsName>;
+  image?: GivenValue<string>;
+}): GuestChoice {
+  const { guestOs, image } = given;
+  if (!image) {
+    const os = guestOs?.value ?? "fedora";
+    return {
+      guestOs: os,
+      image: DEFAULT_IMAGES[os],
+      guestOsSource: guestOs?.source ?? "default",
+      imageSource: guestOs ? `implied by ${guestOs.source}` : "default",
+    };
+  }
+  const implied = guestOsFromImage(image.value);
+  if (!guestOs) {
+    return {
+      guestOs: implied ?? "fedora",
+      image: image.value,
+      guestOsSource: implied ? `implied by ${image.source}` : "default",
+      imageSource: image.source,
+    };
+  }
+  if (implied !== undefined && implied !== guestOs.value) {
+    return {
+      problem:
+        `${guestOs.source}: guest OS "${guestOs.value}" contradicts ${image.source} "${image.value}", which is a ${implied} image; ` +
+        `change ${guestOs.source} to ${implied}, or the image to a ${guestOs.value} one (e.g. ${DEFAULT_IMAGES[guestOs.value]})`,
+    };
+  }
+  return {
+    guestOs: guestOs.value,
+    image: image.value,
+    guestOsSource: guestOs.source,
+    imageSource: image.source,
+  };
 }

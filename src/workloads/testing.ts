@@ -10,7 +10,7 @@ import { CLOUD_CONFIG_HEADER, renderCloudConfig } from "../cloudinit/cloud-confi
 import type { GuestConfig } from "../cloudinit/guest-config.ts";
 import { fedora, type GuestProfile } from "./guest.ts";
 import { resolveParams, type SourcedValue } from "./params.ts";
-import type { Workload, WorkloadOutput } from "./types.ts";
+import { guestOf, type Workload, type WorkloadOutput } from "./types.ts";
 
 export interface ParsedFile {
   path: string;
@@ -64,11 +64,11 @@ export function parseUserData(guest: GuestConfig): ParsedUserData {
   };
 }
 
-/** User-data of one role (or the only role) of a built workload. */
-export function roleUserData(output: WorkloadOutput, role?: string): ParsedUserData {
+/** User-data of VM `index` (default 0) of one role (or the only role) of a built workload. */
+export function roleUserData(output: WorkloadOutput, role?: string, index = 0): ParsedUserData {
   const found = output.roles.find((r) => r.role === role);
   assert.ok(found, `role ${role ?? "(single)"} exists`);
-  return parseUserData(found.guest);
+  return parseUserData(guestOf(found, index));
 }
 
 export function fileAt(doc: ParsedUserData, path: string): ParsedFile {

@@ -20,7 +20,16 @@ export interface RoleOutput {
   role?: string;
   /** VMs of this role; absent or 0 → the workload's vm-count (at least 1). */
   vmCount?: number;
-  guest: GuestConfig;
+  /**
+   * What cloud-init does in every VM of the role, or per VM when they differ (VM `index` of
+   * the role, from 0), e.g. a client that names its own server.
+   */
+  guest: GuestConfig | ((index: number) => GuestConfig);
+}
+
+/** The guest config of VM `index` of a role. */
+export function guestOf(role: RoleOutput, index: number): GuestConfig {
+  return typeof role.guest === "function" ? role.guest(index) : role.guest;
 }
 
 export interface WorkloadOutput {
@@ -44,4 +53,11 @@ export interface Workload {
   optIn: boolean;
   params: readonly ParamSpec[];
   build(ctx: WorkloadContext): WorkloadOutput;
+  /**
+   * The CPU the workload keeps busy in one VM, in millicores, for the VM's CPU request
+   * (`--cpu-request auto`). Absent → no request (KubeVirt derives one from its overcommit ratio).
+   */
+  cpuDemand?: (params: Readonly<Record<string, string>>, cpuCores: number) => number;
+  /** terminationGracePeriodSeconds the workload needs to stop cleanly; absent → KubeVirt's default. */
+  terminationGracePeriodSeconds?: number;
 }

@@ -77,6 +77,36 @@ describe("virtwork's plan against the real schemas", () => {
     }
   });
 
+  test("the stored VMs and Services keep the shape virtwork planned (nothing pruned or defaulted away)", async () => {
+    // Every field of the plan's VM shape, read back from the API server as stored.
+    const stored = async (o: Obj) =>
+      (await rawRequest("GET", `${collectionPath(o)}/${o.metadata.name}`)).json() as {
+        spec: { template: { spec: Record<string, unknown> & { domain: Record<string, unknown> } } };
+      };
+    const byName = new Map(items.map((o) => [o.metadata.name, o]));
+    const server = byName.get("virtwork-network-server-0");
+    const db = byName.get("virtwork-database-0");
+    assert.ok(server && db);
+    const serverSpec = (await stored(server)).spec.template.spec;
+    assert.equal(serverSpec.hostname, "virtwork-network-server-0");
+    assert.equal(serverSpec.subdomain, "virtwork-iperf3-server");
+    assert.equal(serverSpec.evictionStrategy, "LiveMigrateIfPossible");
+    const dbSpec = (await stored(db)).spec.template.spec;
+    assert.equal(dbSpec.terminationGracePeriodSeconds, 180);
+    assert.deepEqual(dbSpec.domain.memory, { guest: "2Gi" });
+    assert.deepEqual(dbSpec.domain.resources, { requests: { cpu: "2" } });
+    assert.deepEqual((dbSpec.domain.devices as { rng?: unknown }).rng, {});
+    const svc = byName.get("virtwork-iperf3-server");
+    assert.ok(svc);
+    const svcSpec = (
+      (await rawRequest("GET", `${collectionPath(svc)}/virtwork-iperf3-server`)).json() as {
+        spec: { clusterIP?: string; publishNotReadyAddresses?: boolean };
+      }
+    ).spec;
+    assert.equal(svcSpec.clusterIP, "None", "headless");
+    assert.equal(svcSpec.publishNotReadyAddresses, true);
+  });
+
   test("the simulator brings every planned VM to Running", async () => {
     await ns.simulate({ delays: { scheduling: 50, scheduled: 50, running: 50, dataVolume: 100 } });
     const co = (await startCluster()).kubeConfig("admin").makeApiClient(k8s.CustomObjectsApi);

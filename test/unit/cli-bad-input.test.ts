@@ -75,6 +75,26 @@ const FLAGS: Case[] = [
     expect: ["--storage-class", '"Gold.Tier"'],
   },
   {
+    name: "--guest-os contradicting the image",
+    args: [...DRY, "--guest-os", "ubuntu", "--container-disk-image", "quay.io/containerdisks/debian:12"],
+    expect: ["--guest-os", '"ubuntu"', "debian image", "change --guest-os to debian"],
+  },
+  {
+    name: "word --cpu-request",
+    args: [...DRY, "--cpu-request", "half"],
+    expect: ["--cpu-request", '"half"'],
+  },
+  {
+    name: "unknown --eviction-strategy",
+    args: [...DRY, "--eviction-strategy", "Migrate"],
+    expect: ["--eviction-strategy", "LiveMigrateIfPossible"],
+  },
+  {
+    name: "zero --termination-grace-period",
+    args: [...DRY, "--termination-grace-period", "0"],
+    expect: ["--termination-grace-period", "at least 1"],
+  },
+  {
     name: "--container-disk-image with a space",
     args: [...DRY, "--container-disk-image", "bad image"],
     expect: ["--container-disk-image"],

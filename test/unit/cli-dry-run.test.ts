@@ -53,6 +53,43 @@ describe("virtwork run --dry-run (built CLI)", () => {
     assert.deepEqual(count(objs), { Namespace: 1, Service: 1, Secret: 6, VirtualMachine: 6 });
   });
 
+  it("shows the VM shape for real clusters and each client's own server", () => {
+    const r = virtwork(["run", "--dry-run", "-o", "json", "-w", "database,network", "--vm-count", "2"]);
+    assert.equal(r.status, 0, r.stderr);
+    type Vm = {
+      kind: string;
+      metadata: { name: string };
+      spec: { template: { spec: Record<string, unknown> & { domain: Record<string, unknown> } } };
+    };
+    const items = (JSON.parse(r.stdout) as { items: Vm[] }).items;
+    const vms = new Map(items.filter((o) => o.kind === "VirtualMachine").map((v) => [v.metadata.name, v]));
+    const db = vms.get("virtwork-database-0")?.spec.template.spec;
+    assert.equal(db?.evictionStrategy, "LiveMigrateIfPossible");
+    assert.equal(db?.terminationGracePeriodSeconds, 180);
+    assert.deepEqual(db?.domain.memory, { guest: "2Gi" });
+    assert.deepEqual(db?.domain.resources, { requests: { cpu: "2" } });
+    assert.ok(db);
+    assert.deepEqual((db.domain.devices as { rng?: unknown }).rng, {});
+    const server1 = vms.get("virtwork-network-server-1")?.spec.template.spec;
+    assert.deepEqual(
+      [server1?.hostname, server1?.subdomain],
+      ["virtwork-network-server-1", "virtwork-iperf3-server"],
+    );
+    const client1 = items.find(
+      (o) => o.metadata.name === "virtwork-network-client-1-cloudinit",
+    ) as unknown as Obj;
+    assert.match(
+      client1.stringData?.userdata ?? "",
+      /iperf3 -c virtwork-network-server-1\.virtwork-iperf3-server\.virtwork\.svc\.cluster\.local /,
+    );
+  });
+
+  it("--guest-os alone boots that OS's containerdisk", () => {
+    const r = virtwork(["run", "--dry-run", "-o", "json", "-w", "cpu", "--guest-os", "ubuntu"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /"image": "quay\.io\/containerdisks\/ubuntu:24\.04"/);
+  });
+
   it("-o json prints one List", () => {
     const r = virtwork(["run", "--dry-run", "-o", "json", "-w", "cpu,memory"]);
     assert.equal(r.status, 0, r.stderr);

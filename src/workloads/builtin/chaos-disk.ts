@@ -121,4 +121,6 @@ export const chaosDisk: Workload = {
       dataDisks: [{ name: "datadisk", serial: SERIAL, dataVolumeBase: "virtwork-chaos-disk-data" }],
     };
   },
+  // Filling and releasing a file is I/O bound.
+  cpuDemand: () => 200,
 };

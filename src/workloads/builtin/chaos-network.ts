@@ -103,4 +103,6 @@ export const chaosNetwork: Workload = {
     ],
     dataDisks: [],
   }),
+  // The qdisc stays in the kernel; the guest is otherwise idle.
+  cpuDemand: () => 100,
 };

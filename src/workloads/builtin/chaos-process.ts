@@ -149,4 +149,6 @@ export const chaosProcess: Workload = {
     ],
     dataDisks: [],
   }),
+  // Wakes up every interval to pick and signal a process.
+  cpuDemand: () => 100,
 };

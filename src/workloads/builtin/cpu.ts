@@ -42,4 +42,6 @@ export const cpu: Workload = {
     ],
     dataDisks: [],
   }),
+  // stress-ng --cpu 0 runs one stressor per vCPU, each busy cpu-load-percent of the time.
+  cpuDemand: (params, cores) => (cores * 1000 * Number(params["cpu-load-percent"])) / 100,
 };

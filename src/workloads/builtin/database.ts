@@ -141,4 +141,9 @@ export const database: Workload = {
       dataDisks: [{ name: "datadisk", serial: SERIAL, dataVolumeBase: "virtwork-database-data" }],
     };
   },
+  // pgbench and one PostgreSQL backend per client keep every vCPU busy.
+  cpuDemand: (_params, cores) => cores * 1000,
+  // PostgreSQL under load flushes shared buffers and a checkpoint on shutdown; systemd gives a
+  // unit 90 s to stop by default. KubeVirt's 30 s would cut the guest off mid-checkpoint.
+  terminationGracePeriodSeconds: 180,
 };

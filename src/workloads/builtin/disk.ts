@@ -128,4 +128,6 @@ export const disk: Workload = {
     ],
     dataDisks: [{ name: "datadisk", serial: SERIAL, dataVolumeBase: "virtwork-disk-data" }],
   }),
+  // fio waits on the disk most of the time: about a quarter of a vCPU per job.
+  cpuDemand: (params, cores) => Math.min(cores * 1000, Number(params.numjobs) * 250),
 };

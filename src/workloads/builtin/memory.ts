@@ -49,4 +49,6 @@ export const memory: Workload = {
     ],
     dataDisks: [],
   }),
+  // Each --vm stressor keeps one vCPU busy writing and checking its pages.
+  cpuDemand: (params, cores) => Math.min(cores, Number(params["vm-stressors"])) * 1000,
 };

@@ -15,8 +15,11 @@ import { network } from "./network.ts";
 
 const UNIT_PATH = "/etc/systemd/system/virtwork-network.service";
 
-function clientArgs(options: { params?: Record<string, string>; namespace?: string } = {}): string[] {
-  const doc = roleUserData(buildWorkload(network, options), "client");
+function clientArgs(
+  options: { params?: Record<string, string>; namespace?: string } = {},
+  index = 0,
+): string[] {
+  const doc = roleUserData(buildWorkload(network, options), "client", index);
   const execStart = unitValue(unitAt(doc, UNIT_PATH), "Service", "ExecStart");
   const match = /^\/bin\/bash -c 'while true; do (.+); sleep 10; done'$/.exec(execStart);
   assert.ok(match, `client loops iperf3: ${execStart}`);
@@ -47,12 +50,25 @@ describe("network workload", () => {
     assert.deepEqual(output.dataDisks, []);
   });
 
-  it("exposes the servers through a Service scoped to the server role", () => {
+  it("names each server through a headless Service scoped to the server role", () => {
     assert.deepEqual(buildWorkload(network).service, {
       name: "virtwork-iperf3-server",
       selectorRole: "server",
+      perVmDns: true,
       ports: [{ name: "iperf3", port: 5201 }],
     });
+  });
+
+  it("client i talks to server i alone (iperf3 serves one test at a time)", () => {
+    const servers = [0, 1, 2, 7].map((i) => after(clientArgs({}, i), "-c"));
+    assert.deepEqual(servers, [
+      "virtwork-network-server-0.virtwork-iperf3-server.virtwork.svc.cluster.local",
+      "virtwork-network-server-1.virtwork-iperf3-server.virtwork.svc.cluster.local",
+      "virtwork-network-server-2.virtwork-iperf3-server.virtwork.svc.cluster.local",
+      "virtwork-network-server-7.virtwork-iperf3-server.virtwork.svc.cluster.local",
+    ]);
+    // Every server runs the same config: one iperf3 -s.
+    assert.equal(typeof buildWorkload(network).roles[0]?.guest, "object");
   });
 
   it("renders the server: iperf3 -s under systemd", () => {
@@ -80,7 +96,7 @@ describe("network workload", () => {
     assert.deepEqual(clientArgs(), [
       "/usr/bin/iperf3",
       "-c",
-      "virtwork-iperf3-server.virtwork.svc.cluster.local",
+      "virtwork-network-server-0.virtwork-iperf3-server.virtwork.svc.cluster.local",
       "-t",
       "60",
       "-P",
@@ -89,9 +105,12 @@ describe("network workload", () => {
     ]);
   });
 
-  it("points the client at the Service in a custom namespace", () => {
+  it("points the client at its server in a custom namespace", () => {
     const argv = clientArgs({ namespace: "perf-lab" });
-    assert.equal(after(argv, "-c"), "virtwork-iperf3-server.perf-lab.svc.cluster.local");
+    assert.equal(
+      after(argv, "-c"),
+      "virtwork-network-server-0.virtwork-iperf3-server.perf-lab.svc.cluster.local",
+    );
     assert.equal(buildWorkload(network, { namespace: "perf-lab" }).service?.name, "virtwork-iperf3-server");
   });
 

@@ -1,3 +1,4 @@
+import { vmDnsName, vmName } from "../../manifests/names.ts";
 import { intRange } from "../params.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
@@ -33,7 +34,9 @@ export const network: Workload = {
         after: "network-online.target",
         wants: "network-online.target",
       });
-    const server = `${IPERF3_SERVICE}.${namespace}.svc.cluster.local`;
+    // Client i talks to server i alone: iperf3 serves one test at a time, so a shared server
+    // would turn N clients into N-1 "server busy" errors each round.
+    const serverOf = (i: number) => vmDnsName(vmName("network", i, "server"), IPERF3_SERVICE, namespace);
     return {
       roles: [
         {
@@ -46,20 +49,28 @@ export const network: Workload = {
         },
         {
           role: "client",
-          guest: {
+          guest: (i) => ({
             packages: [guest.packages.iperf3],
             files: [
               unit(
                 "Virtwork iperf3 client",
-                `/bin/bash -c 'while true; do ${guest.iperf3Path} -c ${server} -t ${params["test-duration"]} -P ${params["parallel-streams"]} --bidir; sleep 10; done'`,
+                `/bin/bash -c 'while true; do ${guest.iperf3Path} -c ${serverOf(i)} -t ${params["test-duration"]} -P ${params["parallel-streams"]} --bidir; sleep 10; done'`,
               ),
             ],
             runcmd: enableNow(UNIT),
-          },
+          }),
         },
       ],
       dataDisks: [],
-      service: { name: IPERF3_SERVICE, selectorRole: "server", ports: [{ name: "iperf3", port: 5201 }] },
+      service: {
+        name: IPERF3_SERVICE,
+        selectorRole: "server",
+        perVmDns: true,
+        ports: [{ name: "iperf3", port: 5201 }],
+      },
     };
   },
+  // iperf3 keeps about one vCPU busy per side (more with many streams on iperf3 >= 3.16).
+  cpuDemand: (params, cores) =>
+    Math.min(cores, Math.max(1, Math.ceil(Number(params["parallel-streams"]) / 4))) * 1000,
 };

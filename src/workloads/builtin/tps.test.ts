@@ -17,14 +17,16 @@ import {
 import { fileSizeBytes, tps } from "./tps.ts";
 
 const UNIT_PATH = "/etc/systemd/system/virtwork-tps.service";
+const HTTP_UNIT_PATH = "/etc/systemd/system/virtwork-tps-http.service";
+const NETSERVER_UNIT_PATH = "/etc/systemd/system/virtwork-tps-netserver.service";
 const SERVER_SCRIPT = "/usr/local/bin/virtwork-tps-server.sh";
 const CLIENT_SCRIPT = "/usr/local/bin/virtwork-tps-client.sh";
 
-function scripts(options: { params?: Record<string, string>; namespace?: string } = {}) {
+function scripts(options: { params?: Record<string, string>; namespace?: string } = {}, index = 0) {
   const output = buildWorkload(tps, options);
   return {
-    server: fileAt(roleUserData(output, "server"), SERVER_SCRIPT).content,
-    client: fileAt(roleUserData(output, "client"), CLIENT_SCRIPT).content,
+    server: fileAt(roleUserData(output, "server", index), SERVER_SCRIPT).content,
+    client: fileAt(roleUserData(output, "client", index), CLIENT_SCRIPT).content,
   };
 }
 
@@ -49,7 +51,7 @@ describe("tps workload", () => {
     );
   });
 
-  it("plans a server role then a client role, behind a Service with three ports", () => {
+  it("plans a server role then a client role, behind a headless Service with three ports", () => {
     const output = buildWorkload(tps);
     assert.deepEqual(
       output.roles.map((r) => r.role),
@@ -59,6 +61,7 @@ describe("tps workload", () => {
     assert.deepEqual(output.service, {
       name: "virtwork-tps-server",
       selectorRole: "server",
+      perVmDns: true,
       ports: [
         { name: "netperf-ctrl", port: 12865 },
         { name: "netperf-data", port: 12866 },
@@ -67,25 +70,36 @@ describe("tps workload", () => {
     });
   });
 
-  it("renders the server: netperf and python3, one script and exactly one unit", () => {
+  it("renders the server: netperf and python3; netserver and HTTP as two units, so each is seen", () => {
     const doc = roleUserData(buildWorkload(tps), "server");
     assert.deepEqual(doc.packages, ["netperf", "python3"]);
     assert.deepEqual(
       doc.write_files.map((f) => [f.path, f.permissions]),
       [
         [SERVER_SCRIPT, "0755"],
-        [UNIT_PATH, "0644"],
+        [HTTP_UNIT_PATH, "0644"],
+        [NETSERVER_UNIT_PATH, "0644"],
       ],
     );
-    const unit = unitAt(doc, UNIT_PATH);
-    assertCommonUnit(unit, "Virtwork TPS server (netperf + HTTP)");
-    assert.equal(unitValue(unit, "Service", "ExecStart"), SERVER_SCRIPT);
-    assertRestarts(unit, "10");
-    assertRuncmd(doc, "virtwork-tps.service");
+    const http = unitAt(doc, HTTP_UNIT_PATH);
+    assertCommonUnit(http, "Virtwork TPS server: HTTP test file");
+    assert.equal(unitValue(http, "Service", "ExecStart"), SERVER_SCRIPT);
+    assertRestarts(http, "10");
+    const netserver = unitAt(doc, NETSERVER_UNIT_PATH);
+    assertCommonUnit(netserver, "Virtwork TPS server: netperf netserver");
+    // -D: netserver stays in the foreground, so it is the unit's main process.
+    assert.equal(unitValue(netserver, "Service", "ExecStart"), "/usr/bin/netserver -D -p 12865");
+    assertRestarts(netserver, "10");
+    assert.deepEqual(doc.runcmd, [
+      ["systemctl", "daemon-reload"],
+      ["systemctl", "enable", "--now", "virtwork-tps-http.service"],
+      ["systemctl", "enable", "--now", "virtwork-tps-netserver.service"],
+    ]);
     const script = fileAt(doc, SERVER_SCRIPT).content;
     assertBashSyntax(script, SERVER_SCRIPT);
-    assert.match(script, /^netserver -D -p 12865 &$/m);
-    assert.match(script, /^python3 -m http\.server 8080 --directory \/srv\/virtwork &$/m);
+    // The HTTP server replaces the script (exec): no background job the unit cannot see.
+    assert.match(script, /^exec python3 -m http\.server 8080 --directory \/srv\/virtwork$/m);
+    assert.doesNotMatch(script, /&$|\bwait\b|netserver/m);
   });
 
   it("renders the client: netperf and curl, one script and exactly one unit restarting after 30s", () => {
@@ -115,7 +129,10 @@ describe("tps workload", () => {
 
   it("uses the defaults when no params are given", () => {
     const { server, client } = scripts();
-    assert.equal(shellVar(client, "SERVER"), "virtwork-tps-server.virtwork.svc.cluster.local");
+    assert.equal(
+      shellVar(client, "SERVER"),
+      "virtwork-tps-server-0.virtwork-tps-server.virtwork.svc.cluster.local",
+    );
     assert.equal(shellVar(client, "ITERATIONS"), "30");
     assert.equal(shellVar(client, "DURATION"), "60");
     assert.equal(shellVar(client, "MSG_SIZE"), "64");
@@ -123,9 +140,22 @@ describe("tps workload", () => {
     assert.equal(serverFileBytes(server), 10 * 1024 * 1024);
   });
 
-  it("points the client at the Service in a custom namespace", () => {
+  it("points the client at its server in a custom namespace", () => {
     const { client } = scripts({ namespace: "load-test" });
-    assert.equal(shellVar(client, "SERVER"), "virtwork-tps-server.load-test.svc.cluster.local");
+    assert.equal(
+      shellVar(client, "SERVER"),
+      "virtwork-tps-server-0.virtwork-tps-server.load-test.svc.cluster.local",
+    );
+  });
+
+  it("client i talks to server i alone: netserver's data port is never shared", () => {
+    const servers = [0, 1, 5].map((i) => shellVar(scripts({}, i).client, "SERVER"));
+    assert.deepEqual(servers, [
+      "virtwork-tps-server-0.virtwork-tps-server.virtwork.svc.cluster.local",
+      "virtwork-tps-server-1.virtwork-tps-server.virtwork.svc.cluster.local",
+      "virtwork-tps-server-5.virtwork-tps-server.virtwork.svc.cluster.local",
+    ]);
+    assert.equal(new Set(servers).size, servers.length);
   });
 
   it("puts every overridden param in its place", () => {

@@ -1,8 +1,12 @@
+import { vmDnsName, vmName } from "../../manifests/names.ts";
 import { intRange } from "../params.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
 const UNIT = "virtwork-tps.service";
+/** The server's two daemons run as separate units, so readiness and restarts see each. */
+const HTTP_UNIT = "virtwork-tps-http.service";
+const NETSERVER_UNIT = "virtwork-tps-netserver.service";
 export const TPS_SERVICE = "virtwork-tps-server";
 const SERVER_SCRIPT = "/usr/local/bin/virtwork-tps-server.sh";
 const CLIENT_SCRIPT = "/usr/local/bin/virtwork-tps-client.sh";
@@ -25,36 +29,19 @@ export function fileSizeBytes(value: string): number {
 }
 
 /**
- * Without netperf (a guest OS whose default repositories lack it) the server is HTTP only
- * and the client skips its TCP_RR phase: tps then measures transfers, not request/response.
+ * The HTTP side of the server: writes the test file, then becomes the HTTP server (exec), so
+ * the unit's main process is the server and systemd sees it die. netserver has its own unit.
  */
-function serverScript(bytes: number, netperf: boolean): string {
-  if (!netperf) {
-    return `#!/bin/bash
-# HTTP server holding a ${bytes}-byte test file (netperf is not available on this guest OS).
-set -euo pipefail
-
-echo "Starting virtwork TPS server (HTTP only: no netperf on this guest OS)"
-mkdir -p /srv/virtwork
-head -c ${bytes} /dev/urandom > /srv/virtwork/testfile.tmp
-mv /srv/virtwork/testfile.tmp /srv/virtwork/testfile
-python3 -m http.server ${HTTP_PORT} --directory /srv/virtwork &
-echo "HTTP on ${HTTP_PORT}"
-wait
-`;
-  }
+function serverScript(bytes: number): string {
   return `#!/bin/bash
-# netperf server plus an HTTP server holding a ${bytes}-byte test file.
+# HTTP server holding a ${bytes}-byte test file.
 set -euo pipefail
 
-echo "Starting virtwork TPS server"
-netserver -D -p ${NETPERF_CONTROL_PORT} &
 mkdir -p /srv/virtwork
 head -c ${bytes} /dev/urandom > /srv/virtwork/testfile.tmp
 mv /srv/virtwork/testfile.tmp /srv/virtwork/testfile
-python3 -m http.server ${HTTP_PORT} --directory /srv/virtwork &
-echo "netperf listening on ${NETPERF_CONTROL_PORT}, HTTP on ${HTTP_PORT}"
-wait
+echo "HTTP on ${HTTP_PORT}"
+exec python3 -m http.server ${HTTP_PORT} --directory /srv/virtwork
 `;
 }
 
@@ -137,15 +124,18 @@ export const tps: Workload = {
   build: ({ params, guest, namespace }) => {
     const bytes = fileSizeBytes(params["file-size"] ?? "");
     const netperf = guest.packages.netperf;
-    const server = `${TPS_SERVICE}.${namespace}.svc.cluster.local`;
-    const unit = (description: string, execStart: string, restartSec: number) =>
-      simpleServiceFile(UNIT, {
+    // Client i talks to server i alone: netserver's data port is fixed, so two clients of one
+    // server would collide on it, and HTTP rates would mix.
+    const serverOf = (i: number) => vmDnsName(vmName("tps", i, "server"), TPS_SERVICE, namespace);
+    const unit = (name: string, description: string, execStart: string, restartSec: number) =>
+      simpleServiceFile(name, {
         description,
         execStart,
         after: "network-online.target",
         wants: "network-online.target",
         restartSec,
       });
+    const serverUnits = netperf ? [HTTP_UNIT, NETSERVER_UNIT] : [HTTP_UNIT];
     return {
       roles: [
         {
@@ -153,26 +143,32 @@ export const tps: Workload = {
           guest: {
             packages: netperf ? [netperf, guest.packages.python3] : [guest.packages.python3],
             files: [
-              { path: SERVER_SCRIPT, permissions: "0755", content: serverScript(bytes, !!netperf) },
-              unit(
-                netperf ? "Virtwork TPS server (netperf + HTTP)" : "Virtwork TPS server (HTTP)",
-                SERVER_SCRIPT,
-                10,
-              ),
+              { path: SERVER_SCRIPT, permissions: "0755", content: serverScript(bytes) },
+              unit(HTTP_UNIT, "Virtwork TPS server: HTTP test file", SERVER_SCRIPT, 10),
+              ...(netperf
+                ? [
+                    unit(
+                      NETSERVER_UNIT,
+                      "Virtwork TPS server: netperf netserver",
+                      `${guest.netserverPath} -D -p ${NETPERF_CONTROL_PORT}`,
+                      10,
+                    ),
+                  ]
+                : []),
             ],
-            runcmd: enableNow(UNIT),
+            runcmd: enableNow(...serverUnits),
           },
         },
         {
           role: "client",
-          guest: {
+          guest: (i) => ({
             packages: netperf ? [netperf, guest.packages.curl] : [guest.packages.curl],
             files: [
               {
                 path: CLIENT_SCRIPT,
                 permissions: "0755",
                 content: clientScript(
-                  server,
+                  serverOf(i),
                   params.iterations ?? "",
                   params.duration ?? "",
                   bytes,
@@ -180,6 +176,7 @@ export const tps: Workload = {
                 ),
               },
               unit(
+                UNIT,
                 netperf
                   ? "Virtwork TPS client (netperf TCP_RR + HTTP file transfer)"
                   : "Virtwork TPS client (HTTP file transfer)",
@@ -188,13 +185,14 @@ export const tps: Workload = {
               ),
             ],
             runcmd: enableNow(UNIT),
-          },
+          }),
         },
       ],
       dataDisks: [],
       service: {
         name: TPS_SERVICE,
         selectorRole: "server",
+        perVmDns: true,
         ports: [
           { name: "netperf-ctrl", port: NETPERF_CONTROL_PORT },
           { name: "netperf-data", port: NETPERF_DATA_PORT },
@@ -203,4 +201,6 @@ export const tps: Workload = {
       },
     };
   },
+  // One request/response stream and one HTTP transfer loop at a time: about one vCPU per side.
+  cpuDemand: (_params, cores) => Math.min(cores, 1) * 1000,
 };

@@ -44,6 +44,17 @@ const catalog = makeCatalog({
     "server.service": unit("/usr/bin/redis-server"),
     "client.service": unit("/usr/bin/redis-benchmark -c {{clients}} -t {{mode}}"),
   },
+  split: {
+    "workload.yaml": stringify({
+      roles: [{ name: "server", "vm-count": 1 }, { name: "client" }],
+      storage: [
+        { name: "data", serial: "vw-data", mount: "/var/lib/data", roles: ["server"] },
+        { name: "scratch", serial: "vw-scratch", mount: "/mnt/scratch" },
+      ],
+    }),
+    "server.service": unit("/bin/server"),
+    "client.service": unit("/bin/client"),
+  },
   broken: {
     "workload.yaml": "service:\n  ports:\n    - {name: web, port: 0}\n",
     "web.service": unit(),
@@ -177,6 +188,35 @@ describe("catalog entries in the plan", () => {
     assert.deepEqual(p.workloads, [{ name: "one", vms: 3, roles: { server: 3 } }]);
   });
 
+  it("storage with roles goes only to those roles' VMs; storage without roles to every VM", () => {
+    const p = planFor({ flags: { "from-catalog": ["split"] } });
+    const disks = Object.fromEntries(
+      vmsOf(p).map((vm) => [
+        vm.metadata?.name,
+        (vm.spec?.dataVolumeTemplates ?? []).map((t) => t.metadata?.name),
+      ]),
+    );
+    assert.deepEqual(disks, {
+      "virtwork-split-server-0": ["data-virtwork-split-server-0", "scratch-virtwork-split-server-0"],
+      "virtwork-split-client-0": ["scratch-virtwork-split-client-0"],
+    });
+    assert.deepEqual(
+      p.vms.map((v) => [v.name, v.dataVolumes.length]),
+      [
+        ["virtwork-split-server-0", 2],
+        ["virtwork-split-client-0", 1],
+      ],
+    );
+    // The client sets up only its own disk.
+    assert.deepEqual(userData(p, "virtwork-split-client-0").runcmd[0], [
+      "/usr/local/bin/virtwork-disk-setup-scratch.sh",
+    ]);
+    assert.deepEqual(userData(p, "virtwork-split-server-0").runcmd.slice(0, 2), [
+      ["/usr/local/bin/virtwork-disk-setup-data.sh"],
+      ["/usr/local/bin/virtwork-disk-setup-scratch.sh"],
+    ]);
+  });
+
   it("multi-role: manifest counts hold, an absent count follows the workload's vm-count; storage on every role", () => {
     const p = planFor({ flags: { "from-catalog": ["multi"], set: ["multi.vm-count=2"] } });
     assert.deepEqual(
@@ -240,7 +280,7 @@ describe("catalog entries in the plan", () => {
       env: { VIRTWORK_WORKLOAD_MULTI_VM_COUNT: "3", VIRTWORK_WORKLOAD_MULTI_MEMORY: "4Gi" },
     });
     assert.deepEqual(p.workloads[0]?.roles, { server: 1, client: 3 });
-    assert.equal(vmsOf(p)[0]?.spec?.template.spec?.domain.resources?.requests?.memory, "4Gi");
+    assert.equal(vmsOf(p)[0]?.spec?.template.spec?.domain.memory?.guest, "4Gi");
     const q = planFor({
       file: { "from-catalog": ["single", "multi"], workloads: { multi: { enabled: false } } },
     });

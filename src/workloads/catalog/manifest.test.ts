@@ -254,6 +254,31 @@ const REJECTED: [string, string, RegExp][] = [
     "storage: [{name: a, serial: s, mount: /mnt/m}, {name: b, serial: t, mount: /mnt/m/}]\n",
     /storage\[1\]\.mount: duplicate storage mount "\/mnt\/m"/,
   ],
+  [
+    "storage roles without declared roles",
+    "storage: [{name: a, serial: s, mount: /m, roles: [server]}]\n",
+    /storage\[0\]\.roles: names roles, but the entry declares no roles/,
+  ],
+  [
+    "storage role not declared",
+    "roles: [{name: server}, {name: client}]\nstorage: [{name: a, serial: s, mount: /m, roles: [sever]}]\n",
+    /storage\[0\]\.roles\[0\]: "sever" is not a declared role \(did you mean "server"\?\); roles: server, client/,
+  ],
+  [
+    "storage roles empty",
+    "roles: [{name: server}]\nstorage: [{name: a, serial: s, mount: /m, roles: []}]\n",
+    /storage\[0\]\.roles: must name at least one role; leave roles out/,
+  ],
+  [
+    "storage role twice",
+    "roles: [{name: server}]\nstorage: [{name: a, serial: s, mount: /m, roles: [server, server]}]\n",
+    /storage\[0\]\.roles\[1\]: role "server" is named twice/,
+  ],
+  [
+    "storage roles not a list",
+    "roles: [{name: server}]\nstorage: [{name: a, serial: s, mount: /m, roles: server}]\n",
+    /storage\[0\]\.roles: must be a list of role names/,
+  ],
   ["service not a map", "service: [80]\n", /service: must be a map with keys ports, selector-role/],
   ["service without ports", "service: {}\n", /service\.ports: must declare at least one port/],
   ["service with empty ports", "service: {ports: []}\n", /service\.ports: must declare at least one port/],

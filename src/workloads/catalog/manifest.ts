@@ -37,6 +37,8 @@ export interface ManifestStorage {
   size?: string;
   serial: string;
   mount: string;
+  /** Roles whose VMs get the disk; absent → every VM of the entry. */
+  roles?: string[];
 }
 
 export interface ManifestPort {
@@ -69,7 +71,7 @@ const MAX_VM_COUNT = 10000;
 const TOP_KEYS = ["description", "packages", "params", "roles", "storage", "service"];
 const PARAM_KEYS = ["key", "type", "default", "desc", "description", "min", "max", "enum", "pattern"];
 const ROLE_KEYS = ["name", "vm-count"];
-const STORAGE_KEYS = ["name", "size", "serial", "mount"];
+const STORAGE_KEYS = ["name", "size", "serial", "mount", "roles"];
 const SERVICE_KEYS = ["ports", "selector-role"];
 const PORT_KEYS = ["name", "port", "protocol"];
 
@@ -343,9 +345,44 @@ function parseRules(c: Checker, f: Fields, type: ParamType, path: FieldPath): Pa
   return c.problems.length === before ? rules : undefined;
 }
 
-function parseStorage(c: Checker, raw: unknown, path: FieldPath, seen: Map<string, Set<string>>) {
+function parseStorageRoles(c: Checker, field: { value: unknown; path: FieldPath }, declared: Set<string>) {
+  const names = c.list(field.value, field.path, "role names");
+  if (Array.isArray(field.value) && names.length === 0) {
+    c.add(field.path, "must name at least one role; leave roles out to give the disk to every VM");
+    return undefined;
+  }
+  if (names.length && declared.size === 0) {
+    c.add(field.path, "names roles, but the entry declares no roles (remove it, or add roles)");
+    return undefined;
+  }
+  const roles: string[] = [];
+  for (const [i, name] of names.entries()) {
+    const at = [...field.path, i];
+    const role = c.string(name, at);
+    if (role === undefined) continue;
+    if (!declared.has(role)) {
+      c.add(
+        at,
+        `${show(role)} is not a declared role${didYouMean(role, declared)}; roles: ${[...declared].join(", ")}`,
+      );
+    } else if (roles.includes(role)) c.add(at, `role ${show(role)} is named twice`);
+    else roles.push(role);
+  }
+  return roles.length === names.length ? roles : undefined;
+}
+
+function parseStorage(
+  c: Checker,
+  raw: unknown,
+  path: FieldPath,
+  seen: Map<string, Set<string>>,
+  declaredRoles: Set<string>,
+) {
   const f = c.fields(raw, path, STORAGE_KEYS);
   if (!f) return undefined;
+  const rolesField = f.get("roles");
+  const roles =
+    rolesField && rolesField.value !== null ? parseStorageRoles(c, rolesField, declaredRoles) : undefined;
   const unique = (what: string, value: string | undefined, at: FieldPath) => {
     if (value === undefined) return;
     const set = seen.get(what) ?? new Set();
@@ -407,6 +444,7 @@ function parseStorage(c: Checker, raw: unknown, path: FieldPath, seen: Map<strin
   if (name === undefined || serial === undefined || mount === undefined) return undefined;
   const storage: ManifestStorage = { name, serial, mount };
   if (size !== undefined) storage.size = size;
+  if (roles !== undefined) storage.roles = roles;
   return storage;
 }
 
@@ -519,9 +557,9 @@ function validate(c: Checker, value: unknown): Manifest | undefined {
   const storageAt = f.get("storage")?.path ?? ["storage"];
   const seenStorage = new Map<string, Set<string>>();
   for (const [i, s] of c
-    .list(f.get("storage")?.value, storageAt, "disks ({name, size, serial, mount})")
+    .list(f.get("storage")?.value, storageAt, "disks ({name, size, serial, mount, roles})")
     .entries()) {
-    const storage = parseStorage(c, s, [...storageAt, i], seenStorage);
+    const storage = parseStorage(c, s, [...storageAt, i], seenStorage, seenRoles);
     if (storage) manifest.storage.push(storage);
   }
 

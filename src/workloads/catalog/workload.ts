@@ -17,8 +17,21 @@ export function diskSetupPath(storageName: string): string {
   return `/usr/local/bin/virtwork-disk-setup-${storageName}.sh`;
 }
 
-function guestFor(entry: CatalogEntry, units: UnitFile[], ctx: WorkloadContext): GuestConfig {
-  const { storage, packages } = entry.manifest;
+/** The entry's disks that VMs of `role` get (every disk without roles, for every VM). */
+function storageOf(entry: CatalogEntry, role: string | undefined) {
+  return entry.manifest.storage.filter(
+    (s) => s.roles === undefined || (role !== undefined && s.roles.includes(role)),
+  );
+}
+
+function guestFor(
+  entry: CatalogEntry,
+  units: UnitFile[],
+  ctx: WorkloadContext,
+  role: string | undefined,
+): GuestConfig {
+  const { packages } = entry.manifest;
+  const storage = storageOf(entry, role);
   const setup = storage.map((s) => diskSetupFile(diskSetupPath(s.name), s.serial, s.mount));
   return {
     // The disk-setup script formats with mkfs.xfs, which not every image ships.
@@ -63,11 +76,14 @@ export function catalogWorkload(entry: CatalogEntry): CatalogWorkload {
       const roles: RoleOutput[] = manifest.roles.length
         ? manifest.roles.map((r) => {
             const unit = entry.roleUnits.get(r.name);
-            const out: RoleOutput = { role: r.name, guest: guestFor(entry, unit ? [unit] : [], ctx) };
+            const out: RoleOutput = {
+              role: r.name,
+              guest: guestFor(entry, unit ? [unit] : [], ctx, r.name),
+            };
             if (r.vmCount > 0) out.vmCount = r.vmCount;
             return out;
           })
-        : [{ guest: guestFor(entry, entry.units, ctx) }];
+        : [{ guest: guestFor(entry, entry.units, ctx, undefined) }];
       const output: ReturnType<Workload["build"]> = {
         roles,
         dataDisks: manifest.storage.map((s) => ({
@@ -75,6 +91,7 @@ export function catalogWorkload(entry: CatalogEntry): CatalogWorkload {
           serial: s.serial,
           dataVolumeBase: s.name,
           ...(s.size ? { size: s.size } : {}),
+          ...(s.roles ? { roles: [...s.roles] } : {}),
         })),
       };
       if (manifest.service) {

@@ -16,7 +16,7 @@ import { openCatalog } from "../../../src/workloads/catalog/source.ts";
 import { GUEST_OS_NAMES, guestProfile } from "../../../src/workloads/guest.ts";
 import { checkType } from "../../../src/workloads/params.ts";
 import { BUILTIN_WORKLOADS, createRegistry } from "../../../src/workloads/registry.ts";
-import type { ParamSpec, Workload } from "../../../src/workloads/types.ts";
+import { guestOf, type ParamSpec, type Workload } from "../../../src/workloads/types.ts";
 
 export const registry = createRegistry();
 /** The catalog examples shipped with virtwork (catalog/ at the repository root). */
@@ -147,7 +147,10 @@ export function render(
   const secrets = new Map(
     p.objects.filter((o): o is Secret => o.kind === "Secret").map((s) => [s.metadata?.name, s]),
   );
-  return built.roles.map(({ role, guest }) => {
+  return built.roles.map((r) => {
+    const { role } = r;
+    // VM 0 of each role; per-VM configs (a client naming its server) differ only in names.
+    const guest = guestOf(r, 0);
     const vm = p.vms.find((v) => v.workload === workloadName && v.role === role);
     const userdata = vm && secrets.get(vm.secretName)?.stringData?.userdata;
     if (userdata === undefined) throw new Error(`no Secret for ${workloadName}/${role}`);

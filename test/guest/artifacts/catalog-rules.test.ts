@@ -21,6 +21,7 @@ import { openCatalog } from "../../../src/workloads/catalog/source.ts";
 import { makeCatalog, unit } from "../../../src/workloads/catalog/testing.ts";
 import { fedora } from "../../../src/workloads/guest.ts";
 import { createRegistry } from "../../../src/workloads/registry.ts";
+import { guestOf } from "../../../src/workloads/types.ts";
 import { INJECTIONS } from "../../unit/catalog/injections.ts";
 import { CATALOG_DIR, render } from "./cases.ts";
 import { needTools, parseUnit, runSync, tempDir } from "./tools.ts";
@@ -169,7 +170,9 @@ describe("catalog injection: what each raw value would do, and that it is refuse
         guest: fedora,
       });
       const text =
-        built.roles[0]?.guest.files.find((f) => f.path.endsWith("workload.service"))?.content ?? "";
+        (built.roles[0] ? guestOf(built.roles[0], 0) : undefined)?.files.find((f) =>
+          f.path.endsWith("workload.service"),
+        )?.content ?? "";
       const program = bashProgram(text);
       assert.ok(program, text);
       const r = runAgainstStubs(program, "plain");
@@ -322,7 +325,10 @@ describe("catalog data disks mount only under /mnt, /srv, /opt, /var/lib/<name>"
         const w = registry.get("disky");
         assert.ok(w);
         const built = w.build({ namespace: "virtwork", params: {}, guest: fedora });
-        const script = built.roles[0]?.guest.files.find((f) => f.path.includes("disk-setup"))?.content ?? "";
+        const script =
+          (built.roles[0] ? guestOf(built.roles[0], 0) : undefined)?.files.find((f) =>
+            f.path.includes("disk-setup"),
+          )?.content ?? "";
         assert.match(script, new RegExp(`MOUNT_POINT="${mount}"`));
         const sc = runSync("shellcheck", ["-s", "bash", "-"], { input: script });
         assert.equal(sc.code, 0, sc.stdout);

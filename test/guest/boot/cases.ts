@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { silentLogger } from "../../../src/log/logger.ts";
-import type { KubeObject, Secret } from "../../../src/manifests/objects.ts";
+import type { KubeObject, Secret, VirtualMachine } from "../../../src/manifests/objects.ts";
 import { prepareRun } from "../../../src/plan/prepare.ts";
 import { EXCLUDED_PROCESSES } from "../../../src/workloads/builtin/chaos-process.ts";
 import { scale } from "./pace.ts";
@@ -25,7 +25,7 @@ export interface RenderedVm {
 
 export interface Rendered {
   vms: RenderedVm[];
-  /** Fully qualified name of the workload's Service, when it has one. */
+  /** The name the client uses for its server (per-VM under a headless Service), when there is one. */
   serviceHost?: string;
 }
 
@@ -77,7 +77,16 @@ export function render(workload: string, params: Record<string, string>): Render
   const unique = vms.filter((v) => !seen.has(v.role ?? "") && seen.add(v.role ?? ""));
   const service = plan.objects.find((o) => o.kind === "Service");
   const out: Rendered = { vms: unique };
-  if (service) out.serviceHost = `${service.metadata?.name}.${plan.namespace}.svc.cluster.local`;
+  if (service) {
+    // A headless Service names each server: the client of pair 0 talks to server 0's name.
+    const server = plan.objects.find(
+      (o): o is VirtualMachine => o.kind === "VirtualMachine" && !!o.spec?.template.spec?.subdomain,
+    );
+    const spec = server?.spec?.template.spec;
+    out.serviceHost = spec?.hostname
+      ? `${spec.hostname}.${spec.subdomain}.${plan.namespace}.svc.cluster.local`
+      : `${service.metadata?.name}.${plan.namespace}.svc.cluster.local`;
+  }
   return out;
 }
 

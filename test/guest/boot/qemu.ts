@@ -176,6 +176,8 @@ export interface VmSpec {
   memMiB: number;
   cpus: number;
   nic: Nic;
+  /** More NICs (point-to-point links to several peers), after `nic`. */
+  extraNics?: Nic[];
 }
 
 export class Vm {
@@ -301,16 +303,11 @@ export async function startVm(spec: VmSpec): Promise<Vm> {
     args.push("-drive", `file=${file},format=raw,if=none,id=data${i},cache=unsafe`);
     args.push("-device", `virtio-blk-pci,drive=data${i},serial=${d.serial}`);
   });
-  if (spec.nic.kind === "user") {
-    args.push("-netdev", "user,id=n0,restrict=on", "-device", `virtio-net-pci,netdev=n0,mac=${spec.nic.mac}`);
-  } else {
-    args.push(
-      "-netdev",
-      `socket,id=n0,${spec.nic.mode}=127.0.0.1:${spec.nic.port}`,
-      "-device",
-      `virtio-net-pci,netdev=n0,mac=${spec.nic.mac}`,
-    );
-  }
+  [spec.nic, ...(spec.extraNics ?? [])].forEach((nic, i) => {
+    const netdev =
+      nic.kind === "user" ? `user,id=n${i},restrict=on` : `socket,id=n${i},${nic.mode}=127.0.0.1:${nic.port}`;
+    args.push("-netdev", netdev, "-device", `virtio-net-pci,netdev=n${i},mac=${nic.mac}`);
+  });
   let stderr = "";
   const child = spawn(QEMU, args, { stdio: ["ignore", "ignore", "pipe"] });
   child.stderr?.on("data", (d) => {

@@ -62,6 +62,16 @@ describe("catalog/redis-bench (server/client)", () => {
     });
     const doc = userData("virtwork-redis-bench-server-0");
     assert.deepEqual(doc.packages, ["redis", "xfsprogs"]);
+    // The disk names its role: clients get neither the disk nor its setup.
+    const client = vms.find((v) => v.metadata?.name === "virtwork-redis-bench-client-0");
+    assert.deepEqual(
+      client?.spec?.template.spec?.domain.devices.disks?.map((d) => d.name),
+      ["containerdisk", "cloudinitdisk"],
+    );
+    assert.equal(client?.spec?.dataVolumeTemplates, undefined);
+    const clientDoc = userData("virtwork-redis-bench-client-0");
+    assert.deepEqual(clientDoc.packages, ["redis"]);
+    assert.ok(!clientDoc.write_files.some((f) => f.path.includes("disk-setup")));
     assert.deepEqual(doc.runcmd, [
       ["/usr/local/bin/virtwork-disk-setup-redis-data.sh"],
       ["systemctl", "daemon-reload"],
