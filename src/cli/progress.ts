@@ -6,6 +6,7 @@ import type { Screen } from "./screen.ts";
 const STEP_LABELS: Record<string, string> = {
   preflight: "Checking the cluster for KubeVirt and CDI",
   namespace: "Ensuring the namespace",
+  "existing objects": "Checking for objects already there",
   services: "Creating services",
   secrets: "Creating secrets",
   "virtual machines": "Creating virtual machines",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make integration`: starts the local test cluster (unless one is already running, which is
-# then reused and left running), runs test/integration/*.test.ts, and stops the cluster it
+# then reused and left running), runs test/integration/*.test.ts (or the files given), and stops the cluster it
 # started, whatever the outcome.
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
@@ -12,4 +12,7 @@ if [ -z "$running" ]; then trap 'bash "$CLUSTER_SRC_DIR/cluster-down.sh"' EXIT; 
 start=$(date +%s)
 bash "$CLUSTER_SRC_DIR/cluster-up.sh" >/dev/null
 log "cluster ready after $(( $(date +%s) - start ))s"
-node --test --experimental-strip-types --test-reporter=spec 'test/integration/**/*.test.ts'
+# Files or globs as arguments run only those (bash test/cluster/run-integration.sh test/integration/x.test.ts).
+if [ $# -eq 0 ]; then set -- 'test/integration/**/*.test.ts'; fi
+node --test --experimental-strip-types --test-reporter=spec "$@"
+

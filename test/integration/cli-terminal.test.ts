@@ -46,6 +46,7 @@ function inTerminal(
 const STEPS = [
   "Checking the cluster for KubeVirt and CDI",
   "Ensuring the namespace",
+  "Checking for objects already there",
   "Creating services",
   "Creating secrets",
   "Creating virtual machines",
@@ -105,7 +106,7 @@ describe("virtwork run in a terminal", () => {
     const steps = records.filter((r) => r.msg === "step");
     assert.deepEqual(
       steps.map((r) => r.step),
-      ["preflight", "namespace", "services", "secrets", "virtual machines", "wait"],
+      ["preflight", "namespace", "existing objects", "services", "secrets", "virtual machines", "wait"],
     );
     assert.equal(steps.find((r) => r.step === "virtual machines")?.existing, 3, "the re-run finds the VMs");
     assert.ok(!res.stderr.includes("\r") && !res.stderr.includes("\x1b["), "no terminal controls in a pipe");
