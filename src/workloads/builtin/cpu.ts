@@ -1,4 +1,5 @@
 import { intRange, matches } from "../params.ts";
+import { vcpuBusy } from "../signals.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -24,6 +25,7 @@ export const cpu: Workload = {
       check: matches(/^[a-z][a-z0-9_-]*$/, "a stress-ng method name such as all or matrixprod"),
     },
   ],
+  signals: [vcpuBusy(0.2, "stress-ng keeps every vCPU busy")],
   build: ({ params, guest }) => ({
     roles: [
       {

@@ -1,4 +1,5 @@
 import { intRange, matches } from "../params.ts";
+import type { Signal } from "../signals.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -30,6 +31,18 @@ export const memory: Workload = {
       description: "stress-ng --vm-method (e.g. all, flip, zero-one)",
       check: matches(/^[a-z][a-z0-9_-]*$/, "a stress-ng vm method such as all or flip"),
     },
+  ],
+  signals: [
+    {
+      name: "memory-resident",
+      description:
+        "stress-ng holds most of guest memory: resident memory of the VM's process vs guest memory",
+      kind: "ratio",
+      metric: "kubevirt_vmi_memory_resident_bytes",
+      of: "kubevirt_vmi_memory_domain_bytes",
+      min: 0.5,
+      unit: "ratio",
+    } satisfies Signal,
   ],
   build: ({ params, guest }) => ({
     roles: [
