@@ -3,8 +3,10 @@ import { dns1123LabelProblem } from "../../manifests/names.ts";
 import { Quantity } from "../../util/quantity.ts";
 import { didYouMean } from "../../util/suggest.ts";
 import { checkType } from "../params.ts";
+import type { Signal } from "../signals.ts";
 import type { ParamType } from "../types.ts";
 import { type FieldPath, formatPath, type Problem, show } from "./problems.ts";
+import { parseSignals } from "./signals.ts";
 
 /** `workload.yaml`, validated (reference §9.2, made strict: unknown keys are errors). */
 export interface Manifest {
@@ -15,6 +17,8 @@ export interface Manifest {
   roles: ManifestRole[];
   storage: ManifestStorage[];
   service?: ManifestService;
+  /** What `virtwork verify` checks (catalog/signals.ts); none when absent. */
+  signals?: Signal[];
 }
 
 export interface ManifestParam {
@@ -65,7 +69,7 @@ const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const MIN_DISK_BYTES = 300 * 1024 * 1024;
 const MAX_VM_COUNT = 10000;
 
-const TOP_KEYS = ["description", "packages", "params", "roles", "storage", "service"];
+const TOP_KEYS = ["description", "packages", "params", "roles", "storage", "service", "signals"];
 const PARAM_KEYS = ["key", "type", "default", "desc", "description"];
 const ROLE_KEYS = ["name", "vm-count"];
 const STORAGE_KEYS = ["name", "size", "serial", "mount"];
@@ -75,7 +79,7 @@ const PORT_KEYS = ["name", "port", "protocol"];
 type Fields = Map<string, { value: unknown; path: FieldPath }>;
 
 /** Checks values and remembers where each problem is, so errors name the line and field. */
-class Checker {
+export class Checker {
   readonly problems: Problem[] = [];
   private readonly file: string;
   private readonly doc: Document | undefined;
@@ -455,6 +459,10 @@ function validate(c: Checker, value: unknown): Manifest | undefined {
       }
       manifest.service = service;
     }
+  }
+  const signalsField = f.get("signals");
+  if (signalsField && signalsField.value !== null) {
+    manifest.signals = parseSignals(c, signalsField.value, signalsField.path, seenRoles);
   }
   return c.problems.length ? undefined : manifest;
 }
