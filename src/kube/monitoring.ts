@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { KubeApi, KubeResource } from "./api.ts";
 import type { Connection } from "./connect.ts";
 import { KubeError } from "./errors.ts";
@@ -37,6 +38,13 @@ async function bearerToken(connection: Connection): Promise<string | undefined> 
 function clusterCa(connection: Connection): string | undefined {
   const cluster = connection.kubeConfig.getCurrentCluster();
   if (cluster?.caData) return Buffer.from(cluster.caData, "base64").toString("utf8");
+  if (cluster?.caFile) {
+    try {
+      return readFileSync(cluster.caFile, "utf8");
+    } catch {
+      return undefined;
+    }
+  }
   return undefined;
 }
 
@@ -81,6 +89,6 @@ export async function discoverThanosQuerier(
     ...(ca ? { ca } : {}),
     source: `the Thanos querier route ${MONITORING_NAMESPACE}/${THANOS_ROUTE}, with the kubeconfig's token`,
     forbiddenHint:
-      "reading every namespace's metrics through the Thanos querier needs the cluster-monitoring-view ClusterRole (oc adm policy add-cluster-role-to-user cluster-monitoring-view <user>); without it, pass the tenancy endpoint with --prometheus-url https://<thanos-querier service>:9092 and hold view in the namespace",
+      "reading metrics through the Thanos querier needs the cluster-monitoring-view ClusterRole (oc adm policy add-cluster-role-to-user cluster-monitoring-view <user>)",
   };
 }

@@ -12,4 +12,6 @@ if [ -z "$running" ]; then trap 'bash "$CLUSTER_SRC_DIR/cluster-down.sh"' EXIT; 
 start=$(date +%s)
 bash "$CLUSTER_SRC_DIR/cluster-up.sh" >/dev/null
 log "cluster ready after $(( $(date +%s) - start ))s"
+# verify.test.ts starts a real Prometheus (Debian's package)
+"$REPO_ROOT/scripts/install-monitoring-tools.sh" >&2
 node --test --experimental-strip-types --test-reporter=spec 'test/integration/**/*.test.ts'
