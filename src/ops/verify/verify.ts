@@ -142,7 +142,8 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
       if (transient) logger.warn("prometheus query failed; trying again", { error: transient.message });
       const timedOut = Date.now() + settings.intervalSeconds * 1000 > deadline;
       if ((ok && !transient) || !settings.wait || timedOut || input.signal?.aborted) {
-        if (transient && !results.length) throw transient;
+        // still failing at the deadline: the unreachable Prometheus is the news, not the table
+        if (transient) throw transient;
         return {
           namespace: config.namespace,
           ...(settings.runId ? { runId: settings.runId } : {}),
