@@ -32,7 +32,8 @@ const CRD = {
         name: "v1",
         served: true,
         storage: true,
-        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+        // client-node serializes the typed model: its name for x-kubernetes-preserve-unknown-fields
+        schema: { openAPIV3Schema: { type: "object", x_kubernetes_preserve_unknown_fields: true } },
       },
     ],
   },
@@ -67,7 +68,7 @@ describe("Thanos querier discovery", () => {
     );
   });
 
-  test("no Route API: NoPrometheusError naming the route", async () => {
+  test("no Route API: NoPrometheusError naming the route; verify says to pass --prometheus-url", async () => {
     const k = await kubeApi(kubeconfig);
     try {
       await assert.rejects(discoverThanosQuerier(k.api, k.connection), (err: unknown) => {
@@ -78,6 +79,12 @@ describe("Thanos querier discovery", () => {
     } finally {
       k.close();
     }
+    const res = await virtwork(["verify", "-n", "default"], { kubeconfig });
+    assert.equal(res.code, 1);
+    assert.match(
+      res.stderr,
+      /^Error: no Prometheus to ask: no route openshift-monitoring\/thanos-querier .* on this cluster; pass --prometheus-url/m,
+    );
   });
 
   test("with the route: https://<host>, the kubeconfig's token, cluster CA + router CA; verify uses it", async () => {

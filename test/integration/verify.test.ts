@@ -180,13 +180,4 @@ describe("virtwork verify against a real Prometheus scraping the simulator", { s
       /^Error: cannot reach Prometheus at http:\/\/127\.0\.0\.1:9 \(--prometheus-url\): .*ECONNREFUSED/m,
     );
   });
-
-  test("without --prometheus-url on a cluster without OpenShift monitoring it says what to pass", async () => {
-    const res = await virtwork(["verify", "-n", healthy], { kubeconfig });
-    assert.equal(res.code, 1);
-    assert.match(
-      res.stderr,
-      /^Error: no Prometheus to ask: no route openshift-monitoring\/thanos-querier .* on this cluster; pass --prometheus-url/m,
-    );
-  });
 });
