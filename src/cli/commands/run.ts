@@ -50,6 +50,7 @@ Examples:
             flags,
             env: ctx.env,
             logger,
+            registry: ctx.registry,
             runId: summary.runId,
             wait: true,
             progress: status.progress,

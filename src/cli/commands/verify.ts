@@ -36,9 +36,13 @@ export function verifyCommand(program: Command, ctx: CliContext): Command {
     .action(async (opts: { output: string }, command: Command) => {
       const { flags, logger } = commandSetup(command, ctx);
       const status = terminalStatus(ctx, Boolean(process.stderr.isTTY), logger);
-      const report = await verifyRun({ flags, env: ctx.env, logger, progress: status.progress }).finally(() =>
-        status.done(),
-      );
+      const report = await verifyRun({
+        flags,
+        env: ctx.env,
+        logger,
+        registry: ctx.registry,
+        progress: status.progress,
+      }).finally(() => status.done());
       ctx.stdout(opts.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderVerify(report));
       const problem = verifyProblem(report);
       if (problem) {

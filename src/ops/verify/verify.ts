@@ -10,7 +10,7 @@ import { instantQuery, type PrometheusEndpoint, PrometheusError } from "../../ku
 import { openSession } from "../../kube/session.ts";
 import type { Logger } from "../../log/logger.ts";
 import { openCatalog } from "../../workloads/catalog/source.ts";
-import { createRegistry } from "../../workloads/registry.ts";
+import type { Registry } from "../../workloads/registry.ts";
 import type { Workload } from "../../workloads/types.ts";
 import { forEachLimit } from "../context.ts";
 import { listStatus, type VmRow } from "../status.ts";
@@ -21,6 +21,8 @@ export interface VerifyInput {
   flags: Record<string, unknown>;
   env: Record<string, string | undefined>;
   logger: Logger;
+  /** Built-in workloads (the CLI's); catalog entries are looked up in the catalog directory. */
+  registry: Registry;
   /** Overrides --run-id (run --verify passes the run it just made). */
   runId?: string;
   /** Overrides --wait (run --verify always waits). */
@@ -61,7 +63,7 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
   const { logger } = input;
   // -o table|json is verify's own; the settings table's output is the plan's yaml|json
   const { output: _output, ...flags } = input.flags;
-  const { config } = loadConfig({ flags, env: input.env, registry: createRegistry() });
+  const { config } = loadConfig({ flags, env: input.env, registry: input.registry });
   const settings = verifySettings({
     flags: input.flags,
     env: input.env,
@@ -69,7 +71,7 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
     ...(input.runId ? { runId: input.runId } : {}),
     ...(input.wait !== undefined ? { wait: input.wait } : {}),
   });
-  const registry = createRegistry();
+  const { registry } = input;
   const catalog = openCatalog(config.catalogDir, config.sources.catalogDir ?? "default");
   const workloadOf = (name: string): Workload | undefined => {
     const builtin = registry.get(name);
