@@ -314,7 +314,8 @@ async function countersMove(
   assert.ok(signals.length, `${workload} declares signals`);
   const first = new Map<string, Counters>();
   for (const [role, vm] of Object.entries(byRole)) first.set(role, await readCounters(vm));
-  await sleep(Math.round(20 * scale()) * 1000);
+  // long enough for each workload to go through a loop (fio, pgbench, iperf3 pause ~10 s)
+  await sleep(Math.min(60, Math.round(20 * scale())) * 1000);
   for (const [role, vm] of Object.entries(byRole)) {
     const a = first.get(role) as Counters;
     const b = await readCounters(vm);
