@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { UsageError, usageErrorFrom } from "../../errors.ts";
+import { usageErrorFrom } from "../../errors.ts";
 
 /** How `verify` reaches Prometheus and how long it keeps trying. */
 export interface VerifySettings {
@@ -92,5 +92,3 @@ export function verifySettings(input: {
   if (problems.length) throw usageErrorFrom(problems);
   return settings;
 }
-
-export { UsageError };

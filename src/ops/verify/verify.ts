@@ -5,6 +5,7 @@
  * three repeated with --wait until every signal is there or the timeout passes.
  */
 import { loadConfig } from "../../config/load.ts";
+import { settingFlags } from "../../config/settings.ts";
 import { discoverThanosQuerier, NoPrometheusError } from "../../kube/monitoring.ts";
 import { instantQuery, type PrometheusEndpoint, PrometheusError } from "../../kube/prometheus.ts";
 import { openSession } from "../../kube/session.ts";
@@ -61,8 +62,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
   const { logger } = input;
-  // -o table|json is verify's own; the settings table's output is the plan's yaml|json
-  const { output: _output, ...flags } = input.flags;
+  // only the layered settings verify offers (-o table|json is its own, not the plan's output)
+  const flags = settingFlags(input.flags, ["global", "verify"]);
   const { config } = loadConfig({ flags, env: input.env, registry: input.registry });
   const settings = verifySettings({
     flags: input.flags,

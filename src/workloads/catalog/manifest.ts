@@ -79,7 +79,7 @@ const PORT_KEYS = ["name", "port", "protocol"];
 type Fields = Map<string, { value: unknown; path: FieldPath }>;
 
 /** Checks values and remembers where each problem is, so errors name the line and field. */
-export class Checker {
+class Checker {
   readonly problems: Problem[] = [];
   private readonly file: string;
   private readonly doc: Document | undefined;

@@ -7,8 +7,19 @@ import {
   type SignalUnit,
   signalProblem,
 } from "../signals.ts";
-import type { Checker } from "./manifest.ts";
 import { type FieldPath, show } from "./problems.ts";
+
+/** What parseSignals needs of manifest.ts's Checker (structural: no import cycle). */
+export interface Checker {
+  add(path: FieldPath, message: string): void;
+  fields(
+    value: unknown,
+    path: FieldPath,
+    allowed: string[],
+  ): Map<string, { value: unknown; path: FieldPath }> | undefined;
+  list(value: unknown, path: FieldPath, what: string): unknown[];
+  string(value: unknown, path: FieldPath): string | undefined;
+}
 
 const SIGNAL_KEYS = [
   "name",
