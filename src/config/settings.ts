@@ -465,7 +465,12 @@ export const FLAGS = {
     repeatable: true,
     on: ["plan"],
   },
-  runId: { long: "run-id", value: "<id>", help: "only what this run created", on: ["cleanup", "status", "verify"] },
+  runId: {
+    long: "run-id",
+    value: "<id>",
+    help: "only what this run created",
+    on: ["cleanup", "status", "verify"],
+  },
   allNamespaces: {
     long: "all-namespaces",
     short: "-A",

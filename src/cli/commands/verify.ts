@@ -15,8 +15,8 @@ export function verifyCommand(program: Command, ctx: CliContext): Command {
       "\nExamples:\n  virtwork verify -n perf --run-id 3f2a…\n  virtwork verify --prometheus-url http://127.0.0.1:9090 --wait --timeout 5m -o json",
     )
     .action(async (opts: { output: string }, command: Command) => {
-      const { flags, logger } = commandSetup(command, ctx);
-      const status = terminalStatus(ctx, Boolean(process.stderr.isTTY), logger);
+      const { flags, logger, screen, format } = commandSetup(command, ctx);
+      const status = terminalStatus(screen, format, logger);
       const report = await verifyRun({
         flags,
         env: ctx.env,

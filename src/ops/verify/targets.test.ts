@@ -12,6 +12,7 @@ import { evaluate, planVerify } from "./targets.ts";
 const registry = createRegistry();
 const row = (name: string, workload: string, role = "", phase = "Running"): VmRow => ({
   runId: "r1",
+  namespace: "perf",
   name,
   workload,
   role,
