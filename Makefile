@@ -13,7 +13,7 @@ export npm_config_update_notifier := false
 
 DEPS_STAMP := node_modules/.virtwork-installed
 
-.PHONY: help deps build lint typecheck unit test demo plan bench clean compat guest-test completion-test
+.PHONY: help deps build lint typecheck unit test demo plan bench clean compat guest-test completion-test monitoring-render monitoring-test
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -56,7 +56,14 @@ audit-test: $(DEPS_STAMP) ## audit trail tests: SQLite, and a throwaway PostgreS
 	url=$$(scripts/postgres-test-server.sh); trap 'scripts/postgres-test-server.sh stop' EXIT; \
 	VIRTWORK_TEST_PG_URL=$$url npm run --silent test:audit
 
-SUITES := lint unit compat guest-artifacts guest-test audit-test integration cache-lock-test
+monitoring-render: $(DEPS_STAMP) ## regenerate deploy/monitoring/ (alerts, dashboard, rule tests) from the workloads' signals
+	node --experimental-strip-types scripts/render-monitoring.ts
+
+monitoring-test: $(DEPS_STAMP) ## deploy/monitoring/ checked by promtool (check + unit tests) and the dashboard checks (installs Debian's prometheus)
+	scripts/install-monitoring-tools.sh
+	node --test --experimental-strip-types --test-reporter=spec 'test/monitoring/*.test.ts'
+
+SUITES := lint unit compat guest-artifacts guest-test audit-test monitoring-test integration cache-lock-test
 test: ## everything CI runs, one suite after another; says first what a cold cache builds, ends with a table of suite durations (cold ~45 min on 2 cores, warm ~20)
 	@MAKE="$(MAKE)" scripts/test-suites.sh $(SUITES)
 

@@ -36,6 +36,7 @@ entry "guest disk $GUEST_KEY" "$(ok test -f "$GUEST_CACHE/$GUEST_KEY/ready")" 14
 tools=1; for t in cloud-init shellcheck systemd-analyze mkfs.xfs qemu-system-x86_64 genisoimage mmdebstrap; do have "$t" || tools=0; done
 entry "guest tools, qemu, mmdebstrap (apt-get)" "$tools" 90 ""
 entry "PostgreSQL for the audit suite (apt-get)" "$(ok compgen -G "/usr/lib/postgresql/*/bin/initdb")" 60 ""
+entry "Prometheus + promtool for monitoring (apt-get)" "$(ok have promtool)" 30 ""
 
 echo "make test: what this machine's cache still needs (estimates for a quiet 2-core machine):"
 printf '%s\n' "${rows[@]}"

@@ -7,6 +7,7 @@ import { historyCommand } from "./commands/history.ts";
 import { runCommand } from "./commands/run.ts";
 import { statusCommand } from "./commands/status.ts";
 import { validateCommand } from "./commands/validate.ts";
+import { verifyCommand } from "./commands/verify.ts";
 import { versionCommand, versionLine } from "./commands/version.ts";
 import { workloadsCommand } from "./commands/workloads.ts";
 import type { CliContext } from "./context.ts";
@@ -44,6 +45,7 @@ export function buildProgram(ctx: CliContext): Command {
     runCommand,
     cleanupCommand,
     statusCommand,
+    verifyCommand,
     validateCommand,
     workloadsCommand,
     versionCommand,

@@ -56,6 +56,7 @@ export type FlagGroup =
   | "run"
   | "cleanup"
   | "status"
+  | "verify"
   | "workloads"
   | "history"
   | "history show"
@@ -361,8 +362,8 @@ export const SETTINGS = {
     default: 600,
     cli: {
       value: "<duration>",
-      help: "how long to wait (for the VMs; cleanup: until the objects are gone): seconds or e.g. 10m",
-      on: ["run", "cleanup"],
+      help: "how long to wait (for the VMs; cleanup: until the objects are gone; verify --wait: for the signals): seconds or e.g. 10m",
+      on: ["run", "cleanup", "verify"],
     },
   }),
   sshUser: setting({
@@ -547,7 +548,12 @@ export const FLAGS = {
     repeatable: true,
     on: ["plan"],
   },
-  runId: { long: "run-id", value: "<id>", help: "only what this run created", on: ["cleanup", "status"] },
+  runId: {
+    long: "run-id",
+    value: "<id>",
+    help: "only what this run created",
+    on: ["cleanup", "status", "verify"],
+  },
   allNamespaces: {
     long: "all-namespaces",
     short: "-A",
@@ -580,6 +586,39 @@ export const FLAGS = {
   historyShowOutput: outputFlag(OUTPUT_FORMATS, ["history show"]),
   limit: { long: "limit", value: "<n>", help: "how many runs to list", default: "20", on: ["history"] },
   versionOutput: outputFlag(OUTPUT_FORMATS, ["version"]),
+  // virtwork verify (src/ops/verify/settings.ts parses and checks them), and run --verify
+  prometheusUrl: {
+    long: "prometheus-url",
+    value: "<url>",
+    env: "VIRTWORK_PROMETHEUS_URL",
+    help: "Prometheus or Thanos querier base URL (default: OpenShift's Thanos querier route)",
+    on: ["verify", "run"],
+  },
+  prometheusToken: {
+    long: "prometheus-token",
+    value: "<token>",
+    env: "VIRTWORK_PROMETHEUS_TOKEN",
+    help: "bearer token for --prometheus-url",
+    on: ["verify", "run"],
+  },
+  prometheusCa: {
+    long: "prometheus-ca",
+    value: "<file>",
+    env: "VIRTWORK_PROMETHEUS_CA",
+    help: "PEM CA bundle that signed --prometheus-url's certificate",
+    on: ["verify", "run"],
+  },
+  runVerify: {
+    long: "verify",
+    help: "after the VMs run, wait (up to --timeout) until Prometheus shows every VM's signals (see virtwork verify)",
+    on: ["run"],
+  },
+  verifyWait: {
+    long: "wait",
+    help: "keep checking until every signal is there, or --timeout",
+    on: ["verify"],
+  },
+  verifyOutput: outputFlag(["table", "json"], ["verify"]),
 } satisfies Record<string, FlagDef>;
 
 /** Env vars read outside the settings table. */

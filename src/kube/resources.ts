@@ -21,6 +21,8 @@ export const RESOURCES = {
   virtualmachines: resource("kubevirt.io", "v1", "virtualmachines", "VirtualMachine"),
   virtualmachineinstances: resource("kubevirt.io", "v1", "virtualmachineinstances", "VirtualMachineInstance"),
   datavolumes: resource("cdi.kubevirt.io", "v1beta1", "datavolumes", "DataVolume"),
+  // read only: `verify` finds OpenShift's Thanos querier through its route
+  routes: resource("route.openshift.io", "v1", "routes", "Route"),
 } as const;
 
 export type ResourceName = keyof typeof RESOURCES;

@@ -1,6 +1,7 @@
 import type { GuestConfig } from "../cloudinit/guest-config.ts";
 import type { DataDisk, ServiceSpec } from "../manifests/inputs.ts";
 import type { GuestProfile } from "./guest.ts";
+import type { Signal } from "./signals.ts";
 
 /** The five param types of the reference (§3.0). Values always travel as strings. */
 export type ParamType = "string" | "int" | "bool" | "list" | "dict";
@@ -52,6 +53,8 @@ export interface Workload {
   /** Chaos workloads run only when asked for by name or with `--workloads all`. */
   optIn: boolean;
   params: readonly ParamSpec[];
+  /** What KubeVirt's metrics must show for each VM (`virtwork verify`; see signals.ts). */
+  signals?: readonly Signal[];
   build(ctx: WorkloadContext): WorkloadOutput;
   /**
    * The CPU the workload keeps busy in one VM, in millicores, for the VM's CPU request

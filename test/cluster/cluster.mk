@@ -12,7 +12,7 @@ cluster-down: ## stop the local test cluster (no process left behind)
 
 sandbox: $(DEPS_STAMP) ## cluster-up + the VMI simulator in the foreground: deploy with virtwork for real (first run builds the cluster: ~9 min quiet, ~30 min loaded)
 	bash test/cluster/cluster-up.sh
-	node --experimental-strip-types test/cluster/simulator/main.ts --kubeconfig .cluster/simulator.kubeconfig
+	node --experimental-strip-types test/cluster/simulator/main.ts --kubeconfig .cluster/simulator.kubeconfig $(SANDBOX_ARGS)
 
 integration: build ## integration tests against the local test cluster (starts and stops it)
 	bash test/cluster/run-integration.sh

@@ -12,6 +12,8 @@ if [ -z "$running" ]; then trap 'bash "$CLUSTER_SRC_DIR/cluster-down.sh"' EXIT; 
 start=$(date +%s)
 bash "$CLUSTER_SRC_DIR/cluster-up.sh" >/dev/null
 log "cluster ready after $(( $(date +%s) - start ))s"
+# verify.test.ts starts a real Prometheus (Debian's package)
+"$REPO_ROOT/scripts/install-monitoring-tools.sh" >&2
 # Files or globs as arguments run only those (bash test/cluster/run-integration.sh test/integration/x.test.ts).
 if [ $# -eq 0 ]; then set -- 'test/integration/**/*.test.ts'; fi
 node --test --experimental-strip-types --test-reporter=spec "$@"

@@ -60,6 +60,7 @@ describe("bash completion", () => {
       "run",
       "cleanup",
       "status",
+      "verify",
       "validate",
       "workloads",
       "version",

@@ -161,6 +161,25 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
     needs: [grant("namespaces", "get")],
     when: "cleanup --delete-namespace --wait (waitForNamespaceGone)",
   },
+  // src/kube/monitoring.ts: `virtwork verify` finding OpenShift's Thanos querier (the
+  // in-cluster Job never runs verify)
+  {
+    file: "src/kube/monitoring.ts",
+    site: "api.serves(RESOURCES.routes)",
+    needs: [], // discovery
+  },
+  {
+    file: "src/kube/monitoring.ts",
+    site: "api.get<Route>(RESOURCES.routes",
+    needs: [grant("routes", "get")],
+    when: "virtwork verify without --prometheus-url",
+  },
+  {
+    file: "src/kube/monitoring.ts",
+    site: "api.get<ConfigMap>(RESOURCES.configmaps",
+    needs: [grant("configmaps", "get")],
+    when: "virtwork verify without --prometheus-url",
+  },
 ];
 
 /** Grants this deployment deliberately leaves out (deploy/rbac.yaml says why). */
@@ -169,6 +188,8 @@ const NOT_GRANTED = new Set<Grant>([
   grant("namespaces", "delete"),
   grant("configmaps", "list"),
   grant("pods", "list"),
+  grant("routes", "get"),
+  grant("configmaps", "get"),
 ]);
 
 function sourceFiles(dir: string): string[] {

@@ -1,12 +1,14 @@
 import type { Command } from "commander";
 import { OUTCOMES } from "../../ops/outcome.ts";
 import { runWorkloads } from "../../ops/run.ts";
+import { verifyRun } from "../../ops/verify/verify.ts";
 import { toYaml } from "../../util/yaml-emit.ts";
 import { type CliContext, commandSetup } from "../context.ts";
 import { addOptions } from "../options.ts";
 import { toJsonList, toYamlDocuments } from "../output.ts";
 import { terminalStatus } from "../progress.ts";
 import { renderSummary, runProblem, summaryData } from "../render/run.ts";
+import { renderVerify, verifyProblem } from "../render/verify.ts";
 
 export function runCommand(program: Command, ctx: CliContext): Command {
   const cmd = program
@@ -42,17 +44,31 @@ Examples:
       return;
     }
     const { summary } = report;
+    const verified =
+      flags.verify === true && (report.outcome === "ready" || report.outcome === "created")
+        ? await verifyRun({
+            flags,
+            env: ctx.env,
+            logger,
+            registry: ctx.registry,
+            runId: summary.runId,
+            wait: true,
+            progress: status.progress,
+          })
+        : undefined;
+    const data = verified ? { ...summaryData(summary), verify: verified } : summaryData(summary);
     const explicitOutput = config.sources.output !== "default";
     ctx.stdout(
       explicitOutput && config.output === "json"
-        ? `${JSON.stringify(summaryData(summary), null, 2)}\n`
+        ? `${JSON.stringify(data, null, 2)}\n`
         : explicitOutput
-          ? toYaml(summaryData(summary))
-          : renderSummary(summary),
+          ? toYaml(data)
+          : renderSummary(summary) + (verified ? `\n${renderVerify(verified)}` : ""),
     );
-    const problem = runProblem(summary);
+    const problem = runProblem(summary) ?? (verified ? verifyProblem(verified) : undefined);
     if (problem) ctx.stderr(problem);
     if (OUTCOMES[report.outcome].exitCode) process.exitCode = OUTCOMES[report.outcome].exitCode;
+    else if (verified && !verified.ok) process.exitCode = 1;
   });
   return cmd;
 }

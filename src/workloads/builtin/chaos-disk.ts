@@ -1,5 +1,6 @@
 import { DISK_SETUP_PATH, diskSetupFile } from "../disk-setup.ts";
 import { intRange } from "../params.ts";
+import type { Signal } from "../signals.ts";
 import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -75,6 +76,21 @@ export const chaosDisk: Workload = {
       description: "Seconds between release and the next fill",
       check: intRange(1),
     },
+  ],
+  // The fill is fallocate (metadata only, little data), then rm: what KubeVirt sees is a
+  // trickle of write operations on the data disk every cycle, so the signal is "some writes
+  // over a window longer than one fill/release cycle", not a throughput.
+  signals: [
+    {
+      name: "disk-write-iops",
+      description: "fill/release cycles write to the data disk",
+      kind: "rate",
+      metric: "kubevirt_vmi_storage_iops_write_total",
+      labels: { drive: "datadisk" },
+      min: 0.005,
+      unit: "ops/s",
+      window: "5m",
+    } satisfies Signal,
   ],
   build: ({ params, guest }) => {
     const mount = params.mount ?? "/mnt/data";

@@ -1,4 +1,5 @@
 import { intRange } from "../params.ts";
+import { vcpuBusy } from "../signals.ts";
 import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -61,6 +62,10 @@ export const chaosNetwork: Workload = {
           : "must be a decimal number from 0 to 100, e.g. 5.0",
     },
   ],
+  // netem adds delay and loss to other traffic; it moves no counter of its own (qdisc drops in
+  // the guest never reach the vNIC's counters). The signal is that the VM is alive and
+  // scheduled: its vCPUs accumulate time.
+  signals: [vcpuBusy(0.001, "the guest runs (netem itself moves no counter KubeVirt exports)")],
   build: ({ params, guest }) => ({
     roles: [
       {

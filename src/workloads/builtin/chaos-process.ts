@@ -1,4 +1,5 @@
 import { intRange, oneOfValues } from "../params.ts";
+import { vcpuBusy } from "../signals.ts";
 import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -114,6 +115,9 @@ export const chaosProcess: Workload = {
       check: intRange(2),
     },
   ],
+  // Killing a random process every interval leaves no KubeVirt-visible trace of its own; the
+  // signal is that the guest survives it: its vCPUs keep accumulating time.
+  signals: [vcpuBusy(0.001, "the guest keeps running while processes are killed")],
   build: ({ params, guest }) => ({
     roles: [
       {

@@ -1,4 +1,5 @@
 import { intRange, oneOfValues } from "../params.ts";
+import { vcpuBusy } from "../signals.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
 import { STRESS_CPU_METHODS } from "../tool-lists.ts";
 import type { Workload } from "../types.ts";
@@ -25,6 +26,7 @@ export const cpu: Workload = {
       check: oneOfValues(STRESS_CPU_METHODS, "a stress-ng CPU method (stress-ng --cpu-method which)"),
     },
   ],
+  signals: [vcpuBusy(0.2, "stress-ng keeps every vCPU busy")],
   build: ({ params, guest }) => ({
     roles: [
       {

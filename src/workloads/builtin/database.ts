@@ -1,4 +1,5 @@
 import { intRange } from "../params.ts";
+import { dataDiskWrites } from "../signals.ts";
 import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -97,6 +98,7 @@ export const database: Workload = {
       check: intRange(1),
     },
   ],
+  signals: dataDiskWrites(64 * 1024, 5, "pgbench (PostgreSQL lives on the data disk)"),
   build: ({ params, guest }) => {
     const pg = guest.postgresql;
     return {

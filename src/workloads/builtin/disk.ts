@@ -1,5 +1,6 @@
 import { DISK_SETUP_PATH, diskSetupFile } from "../disk-setup.ts";
 import { intRange, matches, oneOfValues } from "../params.ts";
+import { dataDiskWrites } from "../signals.ts";
 import { enableNow, renderUnit, UNIT_DIR } from "../systemd.ts";
 import { FIO_IOENGINES } from "../tool-lists.ts";
 import type { Workload } from "../types.ts";
@@ -73,6 +74,7 @@ export const disk: Workload = {
       check: intRange(1),
     },
   ],
+  signals: dataDiskWrites(1024 * 1024, 10, "fio"),
   build: ({ params, guest }) => ({
     roles: [
       {

@@ -1,4 +1,5 @@
 import { intRange, oneOfValues } from "../params.ts";
+import type { Signal } from "../signals.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
 import { STRESS_VM_METHODS } from "../tool-lists.ts";
 import type { Workload } from "../types.ts";
@@ -31,6 +32,18 @@ export const memory: Workload = {
       description: "stress-ng --vm-method (e.g. all, flip, zero-one)",
       check: oneOfValues(STRESS_VM_METHODS, "a stress-ng VM method (stress-ng --vm-method which)"),
     },
+  ],
+  signals: [
+    {
+      name: "memory-resident",
+      description:
+        "stress-ng holds most of guest memory: resident memory of the VM's process vs guest memory",
+      kind: "ratio",
+      metric: "kubevirt_vmi_memory_resident_bytes",
+      of: "kubevirt_vmi_memory_domain_bytes",
+      min: 0.5,
+      unit: "ratio",
+    } satisfies Signal,
   ],
   build: ({ params, guest }) => ({
     roles: [

@@ -1,5 +1,6 @@
 import { vmDnsName, vmName } from "../../manifests/names.ts";
 import { intRange } from "../params.ts";
+import { networkBothWays } from "../signals.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -26,6 +27,7 @@ export const network: Workload = {
       check: intRange(1),
     },
   ],
+  signals: networkBothWays(1024 * 1024, "iperf3 --bidir between each pair"),
   build: ({ params, guest, namespace }) => {
     const unit = (description: string, execStart: string) =>
       simpleServiceFile(UNIT, {

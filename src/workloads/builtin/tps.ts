@@ -1,5 +1,6 @@
 import { vmDnsName, vmName } from "../../manifests/names.ts";
 import { intRange } from "../params.ts";
+import { networkBothWays } from "../signals.ts";
 import { enableNow, simpleServiceFile } from "../systemd.ts";
 import type { Workload } from "../types.ts";
 
@@ -121,6 +122,7 @@ export const tps: Workload = {
     },
     { name: "duration", type: "int", default: "60", description: "Seconds per round", check: intRange(1) },
   ],
+  signals: networkBothWays(10 * 1024, "requests and responses between each pair"),
   build: ({ params, guest, namespace }) => {
     const bytes = fileSizeBytes(params["file-size"] ?? "");
     const netperf = guest.packages.netperf;

@@ -3,9 +3,11 @@ import { dns1123LabelProblem } from "../../manifests/names.ts";
 import { Quantity } from "../../util/quantity.ts";
 import { didYouMean } from "../../util/suggest.ts";
 import { checkType } from "../params.ts";
+import type { Signal } from "../signals.ts";
 import type { ParamType } from "../types.ts";
 import { compilePattern, INT_LIMIT, type ParamRules, paramCheck, unsafeValueProblem } from "./param-rules.ts";
 import { type FieldPath, formatPath, type Problem, show } from "./problems.ts";
+import { parseSignals } from "./signals.ts";
 
 /** `workload.yaml`, validated (reference §9.2, made strict: unknown keys are errors). */
 export interface Manifest {
@@ -16,6 +18,8 @@ export interface Manifest {
   roles: ManifestRole[];
   storage: ManifestStorage[];
   service?: ManifestService;
+  /** What `virtwork verify` checks (catalog/signals.ts); none when absent. */
+  signals?: Signal[];
 }
 
 export interface ManifestParam extends ParamRules {
@@ -68,7 +72,7 @@ const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const MIN_DISK_BYTES = 300 * 1024 * 1024;
 const MAX_VM_COUNT = 10000;
 
-const TOP_KEYS = ["description", "packages", "params", "roles", "storage", "service"];
+const TOP_KEYS = ["description", "packages", "params", "roles", "storage", "service", "signals"];
 const PARAM_KEYS = ["key", "type", "default", "desc", "description", "min", "max", "enum", "pattern"];
 const ROLE_KEYS = ["name", "vm-count"];
 const STORAGE_KEYS = ["name", "size", "serial", "mount", "roles"];
@@ -582,6 +586,10 @@ function validate(c: Checker, value: unknown): Manifest | undefined {
       }
       manifest.service = service;
     }
+  }
+  const signalsField = f.get("signals");
+  if (signalsField && signalsField.value !== null) {
+    manifest.signals = parseSignals(c, signalsField.value, signalsField.path, seenRoles);
   }
   return c.problems.length ? undefined : manifest;
 }

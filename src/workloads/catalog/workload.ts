@@ -70,6 +70,7 @@ export function catalogWorkload(entry: CatalogEntry): CatalogWorkload {
     // Catalog entries run only when named with --from-catalog.
     optIn: true,
     params,
+    ...(manifest.signals ? { signals: manifest.signals } : {}),
     source: "catalog",
     entry,
     build(ctx) {

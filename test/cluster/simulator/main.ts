@@ -3,8 +3,13 @@
  *
  *   node --experimental-strip-types test/cluster/simulator/main.ts \
  *     [--kubeconfig .cluster/simulator.kubeconfig] [--namespace NS] [--delay-ms 2000] [--dv-delay-ms 5000]
+ *     [--metrics-port 9910] [--silent VM[=guest]]...
+ *
+ * With --metrics-port it also serves virt-handler-shaped metrics of the Running VMIs on
+ * 127.0.0.1 (metrics.ts); --silent keeps a VM's workload (or, with =guest, every counter) still.
  */
 import { parseArgs } from "node:util";
+import { type Silence, startMetrics } from "./metrics.ts";
 import { startSimulator } from "./simulator.ts";
 
 const { values } = parseArgs({
@@ -14,6 +19,8 @@ const { values } = parseArgs({
     "delay-ms": { type: "string", default: "2000" },
     "dv-delay-ms": { type: "string", default: "5000" },
     quiet: { type: "boolean", default: false },
+    "metrics-port": { type: "string" },
+    silent: { type: "string", multiple: true, default: [] },
   },
 });
 
@@ -36,8 +43,23 @@ process.stderr.write(
   `simulator: watching VirtualMachines in ${values.namespace ?? "all namespaces"}; Ctrl-C to stop\n` +
     "simulator: point virtwork at the cluster with  export KUBECONFIG=$PWD/.cluster/kubeconfig\n",
 );
+const metrics =
+  values["metrics-port"] === undefined
+    ? undefined
+    : await startMetrics({
+        kubeconfig: values.kubeconfig,
+        ...(values.namespace ? { namespace: values.namespace } : {}),
+        port: Number(values["metrics-port"]),
+        silent: Object.fromEntries(
+          values.silent.map((s) => {
+            const [vm = "", mode = "workload"] = s.split("=");
+            return [vm, mode as Silence];
+          }),
+        ),
+      });
+if (metrics) process.stderr.write(`simulator: virt-handler-shaped metrics on ${metrics.url}\n`);
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
-    void sim.stop().then(() => process.exit(0));
+    void Promise.all([sim.stop(), metrics?.stop()]).then(() => process.exit(0));
   });
 }

@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { GuestAgent } from "./qga.ts";
+import { Qmp } from "./qmp.ts";
 
 export const BUILD_IMAGE = fileURLToPath(new URL("./build-image.sh", import.meta.url));
 /** The qemu binary; VIRTWORK_GUEST_QEMU overrides it (e.g. to prove that CI fails without one). */
@@ -182,6 +183,8 @@ export interface VmSpec {
 
 export class Vm {
   readonly agent: GuestAgent;
+  /** QEMU's own monitor: block statistics and vCPU threads (counters.ts). */
+  readonly qmp: Qmp;
   readonly console: string;
   readonly spec: VmSpec;
   private readonly child: ChildProcess;
@@ -191,11 +194,17 @@ export class Vm {
     this.spec = spec;
     this.child = child;
     this.agent = new GuestAgent(join(spec.dir, "qga.sock"));
+    this.qmp = new Qmp(join(spec.dir, "qmp.sock"));
     this.console = join(spec.dir, "console.log");
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
     this.exited.then((code) => {
       if (code !== 0 && code !== null) console.error(`[${spec.name}] qemu exited ${code}: ${stderr()}`);
     });
+  }
+
+  /** qemu's process id (its vCPU threads are tasks of it). */
+  get pid(): number {
+    return this.child.pid ?? 0;
   }
 
   get running(): boolean {
@@ -218,6 +227,7 @@ export class Vm {
 
   async stop(): Promise<void> {
     this.agent.close();
+    this.qmp.close();
     if (this.running) this.child.kill("SIGTERM");
     await Promise.race([this.exited, sleep(10_000)]);
     if (this.running) this.child.kill("SIGKILL");
@@ -285,6 +295,8 @@ export async function startVm(spec: VmSpec): Promise<Vm> {
     `file=${spec.image.root},format=raw,if=virtio,snapshot=on`,
     "-drive",
     `file=${seed(spec)},format=raw,if=virtio,readonly=on`,
+    "-qmp",
+    `unix:${join(spec.dir, "qmp.sock")},server=on,wait=off`,
     "-chardev",
     `socket,id=qga0,path=${join(spec.dir, "qga.sock")},server=on,wait=off`,
     "-device",

@@ -20,7 +20,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { BUILTIN_WORKLOADS } from "../../../src/workloads/registry.ts";
+import { appliesTo, formatValue } from "../../../src/workloads/signals.ts";
 import { CASES, type Case, type Ctx, render, sh, until } from "./cases.ts";
+import { type Counters, counterOf, readCounters } from "./counters.ts";
 import { BootGate, scale, setAccelSlow } from "./pace.ts";
 import { untilProgress } from "./progress.ts";
 import {
@@ -278,6 +281,9 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
       );
     }
     stages.end();
+    stages.begin("counters");
+    await countersMove(c.workload, byRole, (m) => log(`${c.workload}: ${m}`));
+    stages.end();
     outcome = "passed";
     log(`${c.workload}: passed after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
   } catch (err) {
@@ -290,6 +296,49 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
     slot.release();
     if (!keep) rmSync(dir, { recursive: true, force: true });
     else log(`kept ${dir}`);
+  }
+}
+
+/**
+ * The counters KubeVirt's metrics come from (counters.ts: QEMU's block statistics over QMP,
+ * the vCPU threads' CPU time, qemu's RSS, the guest NIC's bytes), read twice some seconds
+ * apart: each signal the workload declares for `virtwork verify` must move its counter.
+ * Logs before → after and the rate next to verify's threshold.
+ */
+async function countersMove(
+  workload: string,
+  byRole: Record<string, Vm>,
+  log: (m: string) => void,
+): Promise<void> {
+  const signals = BUILTIN_WORKLOADS.find((w) => w.name === workload)?.signals ?? [];
+  assert.ok(signals.length, `${workload} declares signals`);
+  const first = new Map<string, Counters>();
+  for (const [role, vm] of Object.entries(byRole)) first.set(role, await readCounters(vm));
+  // long enough for each workload to go through a loop (fio, pgbench, iperf3 pause ~10 s)
+  await sleep(Math.min(60, Math.round(20 * scale())) * 1000);
+  for (const [role, vm] of Object.entries(byRole)) {
+    const a = first.get(role) as Counters;
+    const b = await readCounters(vm);
+    const seconds = (b.at - a.at) / 1000;
+    for (const s of signals.filter((x) => appliesTo(x, role || undefined))) {
+      const counter = counterOf(s);
+      assert.ok(counter, `${workload}/${s.name}: a counter for ${s.metric}`);
+      const who = `${role || workload} ${s.name} (${s.metric})`;
+      if (counter.gauge) {
+        const share = b.residentBytes / b.guestBytes;
+        log(
+          `${who}: qemu RSS ${formatValue(a.residentBytes, "bytes")} → ${formatValue(b.residentBytes, "bytes")} = ${formatValue(share, "ratio")} of guest memory (verify: ${formatValue(s.min, s.unit)})`,
+        );
+        assert.ok(share > 0.25, `${who}: qemu holds ${formatValue(share, "ratio")} of guest memory`);
+        continue;
+      }
+      const delta = b[counter.key] - a[counter.key];
+      const rate = delta / seconds;
+      log(
+        `${who}: ${counter.key} ${a[counter.key]} → ${b[counter.key]} in ${seconds.toFixed(0)}s = ${formatValue(rate, s.unit)} (verify: ≥ ${formatValue(s.min, s.unit)})`,
+      );
+      assert.ok(delta > 0, `${who}: ${counter.key} did not move (${a[counter.key]} → ${b[counter.key]})`);
+    }
   }
 }
 

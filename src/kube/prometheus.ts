@@ -1,0 +1,169 @@
+import http from "node:http";
+import https from "node:https";
+import { rootCertificates } from "node:tls";
+
+/** Where Prometheus' HTTP API is and how to authenticate; `source` says how it was found. */
+export interface PrometheusEndpoint {
+  /** Base URL, e.g. https://thanos-querier-openshift-monitoring.apps.example.com */
+  url: string;
+  /** Bearer token (sent as `Authorization: Bearer …`). */
+  token?: string;
+  /** PEM bundle trusted in addition to the system's CAs. */
+  ca?: string;
+  /** For messages: `--prometheus-url`, `the Thanos querier route in openshift-monitoring`. */
+  source: string;
+  /** How to get access when the endpoint answers 403 (differs by endpoint). */
+  forbiddenHint?: string;
+}
+
+export interface Sample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+export type PrometheusProblem = "unauthorized" | "forbidden" | "unreachable" | "bad-query" | "server";
+
+/** A failed Prometheus request, with one line a user can act on. */
+export class PrometheusError extends Error {
+  override name = "PrometheusError";
+  readonly problem: PrometheusProblem;
+  readonly status: number | undefined;
+  constructor(message: string, problem: PrometheusProblem, status?: number) {
+    super(message);
+    this.problem = problem;
+    this.status = status;
+  }
+  /** Worth trying again later (`verify --wait`): the server was there but busy or restarting. */
+  get transient(): boolean {
+    return this.problem === "server" || (this.problem === "unreachable" && this.status === undefined);
+  }
+}
+
+const DEFAULT_FORBIDDEN =
+  "the identity needs read access to metrics (on OpenShift: the cluster-monitoring-view ClusterRole, e.g. oc adm policy add-cluster-role-to-user cluster-monitoring-view <user>)";
+
+function describeNetworkError(err: NodeJS.ErrnoException, ep: PrometheusEndpoint): string {
+  const code = err.code ?? "";
+  const where = `Prometheus at ${ep.url} (${ep.source})`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code))
+    return `cannot verify the TLS certificate of ${where}: ${err.message} (${code}); pass the CA that signed it with --prometheus-ca`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+    return `cannot reach ${where}: the host name does not resolve (${code}); check the URL`;
+  return `cannot reach ${where}: ${err.message}${code ? ` (${code})` : ""}; check the URL and that Prometheus is running`;
+}
+
+/**
+ * One instant query over the HTTP API (`GET /api/v1/query`): the vector result's samples.
+ * 401/403/unreachable/bad query are PrometheusErrors naming the fix.
+ */
+export function instantQuery(
+  ep: PrometheusEndpoint,
+  promql: string,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<Sample[]> {
+  const url = new URL(`${ep.url.replace(/\/+$/, "")}/api/v1/query`);
+  url.searchParams.set("query", promql);
+  const isHttps = url.protocol === "https:";
+  const transport = isHttps ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(
+      url,
+      {
+        method: "GET",
+        headers: {
+          Accept: "application/json",
+          "User-Agent": "virtwork",
+          ...(ep.token ? { Authorization: `Bearer ${ep.token}` } : {}),
+        },
+        timeout: options.timeoutMs ?? 30_000,
+        ...(isHttps && ep.ca ? { ca: [...rootCertificates, ep.ca] } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", (err) => reject(new PrometheusError(describeNetworkError(err, ep), "unreachable")));
+        res.on("end", () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString("utf8");
+          let body: { status?: string; error?: string; data?: { resultType?: string; result?: unknown[] } } =
+            {};
+          try {
+            body = JSON.parse(text);
+          } catch {}
+          const where = `Prometheus at ${ep.url} (${ep.source})`;
+          if (status === 401) {
+            reject(
+              new PrometheusError(
+                `${where} rejected the credentials (401): pass a valid bearer token with --prometheus-token${
+                  ep.source.includes("Thanos")
+                    ? " (the kubeconfig's token is used: log in again, e.g. oc login)"
+                    : ""
+                }`,
+                "unauthorized",
+                401,
+              ),
+            );
+          } else if (status === 403) {
+            reject(
+              new PrometheusError(
+                `${where} refused the query (403 Forbidden): ${ep.forbiddenHint ?? DEFAULT_FORBIDDEN}`,
+                "forbidden",
+                403,
+              ),
+            );
+          } else if (status === 400 || status === 422) {
+            reject(
+              new PrometheusError(
+                `${where} rejected the query (${status}): ${body.error ?? text.slice(0, 200)}: ${promql}`,
+                "bad-query",
+                status,
+              ),
+            );
+          } else if (status === 404) {
+            reject(
+              new PrometheusError(
+                `${where} has no /api/v1/query (404): is this the Prometheus (or Thanos querier) base URL?`,
+                "unreachable",
+                404,
+              ),
+            );
+          } else if (status < 200 || status >= 300 || body.status !== "success") {
+            reject(
+              new PrometheusError(
+                `${where} answered ${status}: ${body.error ?? (text.slice(0, 200) || "no details")}`,
+                "server",
+                status,
+              ),
+            );
+          } else if (body.data?.resultType !== "vector") {
+            reject(
+              new PrometheusError(
+                `${where} returned a ${body.data?.resultType} for an instant vector query`,
+                "bad-query",
+              ),
+            );
+          } else {
+            resolve(
+              (body.data.result ?? []).map((r) => {
+                const s = r as { metric?: Record<string, string>; value?: [number, string] };
+                return { labels: s.metric ?? {}, value: Number(s.value?.[1]) };
+              }),
+            );
+          }
+        });
+      },
+    );
+    req.on("timeout", () =>
+      req.destroy(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" })),
+    );
+    req.on("error", (err) =>
+      reject(
+        options.signal?.aborted
+          ? options.signal.reason
+          : new PrometheusError(describeNetworkError(err as NodeJS.ErrnoException, ep), "unreachable"),
+      ),
+    );
+    req.end();
+  });
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from "node:fs";
+import { usageErrorFrom } from "../../errors.ts";
+
+/** How `verify` reaches Prometheus and how long it keeps trying. */
+export interface VerifySettings {
+  runId?: string;
+  /** Explicit endpoint; without it, OpenShift's Thanos querier is discovered. */
+  prometheusUrl?: string;
+  prometheusToken?: string;
+  /** PEM text of --prometheus-ca (read here, before any network call). */
+  prometheusCa?: string;
+  wait: boolean;
+  timeoutSeconds: number;
+  /** Seconds between rounds with --wait. */
+  intervalSeconds: number;
+}
+
+const RUN_ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * Flags (`prometheus-url`, …) over VIRTWORK_PROMETHEUS_URL / _TOKEN / _CA; bad values are one
+ * UsageError (exit 2) naming the field, before anything is contacted.
+ */
+export function verifySettings(input: {
+  flags: Record<string, unknown>;
+  env: Record<string, string | undefined>;
+  timeoutSeconds: number;
+  runId?: string;
+  wait?: boolean;
+}): VerifySettings {
+  const { flags, env } = input;
+  const problems: string[] = [];
+  const pick = (flag: string, envName: string): [string | undefined, string] => {
+    const f = flags[flag];
+    if (typeof f === "string") return [f, `--${flag}`];
+    const e = env[envName];
+    return e ? [e, envName] : [undefined, `--${flag}`];
+  };
+  const settings: VerifySettings = {
+    wait: input.wait ?? flags.wait === true,
+    timeoutSeconds: input.timeoutSeconds,
+    intervalSeconds: 5,
+  };
+  const runId = input.runId ?? (typeof flags["run-id"] === "string" ? flags["run-id"] : undefined);
+  if (runId !== undefined) {
+    if (RUN_ID.test(runId)) settings.runId = runId;
+    else
+      problems.push(
+        `--run-id: ${JSON.stringify(runId)} is not a run id (a label value such as the uuid run printed)`,
+      );
+  }
+  const [url, urlField] = pick("prometheus-url", "VIRTWORK_PROMETHEUS_URL");
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {}
+    if (
+      !parsed ||
+      (parsed.protocol !== "http:" && parsed.protocol !== "https:") ||
+      parsed.search ||
+      parsed.hash
+    )
+      problems.push(
+        `${urlField}: ${JSON.stringify(url)} is not an http(s) base URL; use e.g. https://prometheus.example.com or http://127.0.0.1:9090`,
+      );
+    else settings.prometheusUrl = url;
+  }
+  const [token, tokenField] = pick("prometheus-token", "VIRTWORK_PROMETHEUS_TOKEN");
+  if (token !== undefined) {
+    // the token becomes an HTTP header: no whitespace or control characters
+    if (/^[\x21-\x7e]+$/.test(token)) settings.prometheusToken = token;
+    else problems.push(`${tokenField}: the token must be one word of printable characters (a bearer token)`);
+  }
+  const [ca, caField] = pick("prometheus-ca", "VIRTWORK_PROMETHEUS_CA");
+  if (ca !== undefined) {
+    try {
+      const pem = readFileSync(ca, "utf8");
+      if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+        problems.push(`${caField}: ${ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+      else settings.prometheusCa = pem;
+    } catch (err) {
+      problems.push(
+        `${caField}: cannot read ${ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+  }
+  if ((settings.prometheusToken || settings.prometheusCa) && !settings.prometheusUrl)
+    problems.push(
+      "--prometheus-token and --prometheus-ca go with --prometheus-url (the discovered Thanos querier uses the kubeconfig's credentials)",
+    );
+  if (problems.length) throw usageErrorFrom(problems);
+  return settings;
+}
