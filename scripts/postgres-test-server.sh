@@ -43,10 +43,19 @@ if [[ -z "$BIN" ]]; then
   BIN="$(find_bin_dir)" || { say "no initdb/pg_ctl after installing postgresql"; exit 1; }
 fi
 
+# The package normally creates the user; a machine may hold the group without it (useradd would
+# then refuse with "group postgres exists"), so join that group when it is there.
+ensure_postgres_user() {
+  id postgres >/dev/null 2>&1 && return 0
+  local group=()
+  getent group postgres >/dev/null && group=(-g postgres)
+  useradd --system --no-create-home --shell /usr/sbin/nologin "${group[@]}" postgres
+}
+
 # initdb and postgres refuse to run as root: run them as the package's `postgres` user.
 as_owner() {
   if [[ "$(id -u)" -eq 0 ]]; then
-    id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+    ensure_postgres_user
     runuser -u postgres -- "$@"
   else
     "$@"
@@ -75,7 +84,7 @@ fi
 
 mkdir -p "$DIR"
 chmod 755 "$DIR"
-[[ "$(id -u)" -eq 0 ]] && { id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres; chown postgres "$DIR"; }
+[[ "$(id -u)" -eq 0 ]] && { ensure_postgres_user; chown postgres "$DIR"; }
 
 if [[ ! -f "$DATA/PG_VERSION" ]]; then
   rm -rf "$DATA"
