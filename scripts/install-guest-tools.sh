@@ -31,7 +31,8 @@ declare -A TOOLS=(
 )
 
 # cloud-init must be Debian's (run by the system python with its own modules).
-have() { PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" command -v "$1" >/dev/null 2>&1; }
+# shellcheck source=scripts/lib-apt.sh
+source "$(dirname "$0")/lib-apt.sh"
 
 missing=()
 for cmd in "${!TOOLS[@]}"; do
@@ -43,24 +44,7 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
 
-if ! have apt-get; then
-  echo "guest tools: missing ${packages[*]} and no apt-get here (Debian/Ubuntu only)" >&2
-  exit 1
-fi
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-  if have sudo; then
-    SUDO=(sudo -n)
-  else
-    echo "guest tools: installing ${packages[*]} needs root (or sudo)" >&2
-    exit 1
-  fi
-fi
-
-echo "guest tools: installing ${packages[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+apt_install "guest tools" "${packages[@]}"
 
 for cmd in "${!TOOLS[@]}"; do
   if ! have "$cmd"; then

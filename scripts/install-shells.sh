@@ -4,11 +4,10 @@
 # Idempotent: when every command is there it returns at once, without touching apt.
 set -euo pipefail
 declare -A TOOLS=([zsh]=zsh [fish]=fish [script]=util-linux)
+# shellcheck source=scripts/lib-apt.sh
+source "$(dirname "$0")/lib-apt.sh"
 missing=()
-for cmd in "${!TOOLS[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("${TOOLS[$cmd]}"); done
+for cmd in "${!TOOLS[@]}"; do have "$cmd" || missing+=("${TOOLS[$cmd]}"); done
 [ ${#missing[@]} -eq 0 ] && exit 0
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "install-shells: installing ${missing[*]} (Debian packages)" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
+apt_install install-shells "${packages[@]}"
