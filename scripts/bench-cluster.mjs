@@ -388,6 +388,27 @@ async function round(count) {
   }
 }
 
+/**
+ * The creation phase alone (`run --no-wait`, 200 VMs) at the default settings and with the
+ * client-side limit out of the way (a bare client), alternating, median of each. Creation only:
+ * no simulator, the namespace is dropped afterwards.
+ */
+async function createPhase(extra) {
+  const name = `vwcreate-${Math.random().toString(16).slice(2, 10)}`;
+  await core.createNamespace({ body: { metadata: { name, labels: { "virtwork.io/test": "true" } } } });
+  try {
+    const run = await virtwork(
+      ["run", "-n", name, "--vm-count", String(VM_COUNT_PER_WORKLOAD), "--no-wait", "-o", "json", ...extra],
+      kubeconfigFor(name),
+    );
+    if (run.code !== 0)
+      throw new Error(`virtwork run --no-wait exited ${run.code}:\n${run.stderr.slice(-3000)}`);
+    return run.ms;
+  } finally {
+    await deleteNamespace(name, { wait: false });
+  }
+}
+
 const iso = (ms) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 23) : "—");
 let invalid = false;
 let notMet = 0;
@@ -400,12 +421,27 @@ function verdict(label, value, inputs, ok, goal) {
 }
 
 try {
+  const unlimited = ["--qps", "10000", "--burst", "10000"];
+  const defaults = [];
+  const bare = [];
+  for (let i = 0; i < 3; i++) {
+    bare.push(await createPhase(unlimited));
+    defaults.push(await createPhase([]));
+  }
   const big = await round(VM_COUNT_PER_WORKLOAD);
   const small = await round(3);
   const perVm = big.runRequests / big.vms;
   const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
   console.log(
     `\ncluster benchmark: ${big.vms} VMs (${big.objects} objects) against the local test cluster + simulator`,
+  );
+  const createRatio = pct(defaults, 50) / pct(bare, 50);
+  verdict(
+    `create ${big.vms} VMs, defaults vs bare`,
+    `${createRatio.toFixed(2)}×`,
+    `run --no-wait median of 3: default settings ${fmt(pct(defaults, 50))} (${defaults.map(fmt).join(", ")}), --qps/--burst 10000 (no client-side limit) ${fmt(pct(bare, 50))} (${bare.map(fmt).join(", ")}); 429/Retry-After still slow every caller down`,
+    createRatio <= 1.5,
+    "≤ 1.5×",
   );
   console.log(`  deploy + all Running (wall)           ${fmt(big.runMs)}`);
   verdict(

@@ -11,6 +11,7 @@ export type OpsEvent =
   | ({ type: "retry" } & RetryNotice)
   | { type: "vm_phase"; name: string; phase: string; at: string }
   | { type: "vm_running"; name: string; at: string; node?: string; ip?: string }
+  | { type: "vm_ready"; name: string; at: string }
   | { type: "vm_failed"; name: string; reason: string }
   | { type: "interrupted"; stage: string }
   | { type: "objects_deleted"; kind: string; count: number; runIds: string[] };

@@ -39,12 +39,11 @@ export function auditObserver(auditor: Auditor, runId: string, namespace: string
         });
         return;
       case "vm_running":
-        void auditor.updateVm(runId, event.name, {
-          phase: "Running",
-          status: "ready",
-          runningAt: event.at,
-          readyAt: new Date(),
-        });
+        void auditor.updateVm(runId, event.name, { phase: "Running", runningAt: event.at });
+        return;
+      case "vm_ready":
+        // created → scheduled → running → ready: the readiness probe passed.
+        void auditor.updateVm(runId, event.name, { status: "ready", readyAt: event.at });
         return;
       case "vm_failed":
         void auditor.updateVm(runId, event.name, { status: "failed", error: event.reason });

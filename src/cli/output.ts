@@ -10,6 +10,29 @@ export function toJsonList(objects: readonly unknown[]): string {
   return `${JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }, null, 2)}\n`;
 }
 
+/**
+ * The same text as toYamlDocuments / toJsonList, written object by object: peak memory stays at
+ * the objects themselves, not the objects plus one string of the whole output (a 1000-VM dry run).
+ */
+export function writeYamlDocuments(objects: readonly unknown[], write: (text: string) => void): void {
+  objects.forEach((o, i) => {
+    write(i === 0 ? toYaml(o) : `---\n${toYaml(o)}`);
+  });
+}
+
+export function writeJsonList(objects: readonly unknown[], write: (text: string) => void): void {
+  if (objects.length === 0) {
+    write(toJsonList(objects));
+    return;
+  }
+  write('{\n  "apiVersion": "v1",\n  "kind": "List",\n  "items": [\n');
+  objects.forEach((o, i) => {
+    const item = JSON.stringify(o, null, 2).replace(/\n/g, "\n    ");
+    write(`    ${item}${i < objects.length - 1 ? "," : ""}\n`);
+  });
+  write("  ]\n}\n");
+}
+
 /** A plain aligned table, like kubectl's default output. */
 export function toTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));

@@ -283,6 +283,24 @@ const GLOBAL: Layered[] = [
 
 GLOBAL.push(
   {
+    setting: "wait-for",
+    flag: "wait-for",
+    env: "VIRTWORK_WAIT_FOR",
+    fileKey: "wait-for",
+    values: { file: "running", env: "ready", flag: "running" },
+    expected: { default: "ready", file: "running", env: "ready", flag: "running" },
+    get: (c) => c.waitFor,
+  },
+  {
+    setting: "unschedulable-grace",
+    flag: "unschedulable-grace",
+    env: "VIRTWORK_UNSCHEDULABLE_GRACE",
+    fileKey: "unschedulable-grace",
+    values: { file: 30, env: "40", flag: "1m" },
+    expected: { default: 120, file: 30, env: 40, flag: 60 },
+    get: (c) => c.unschedulableGraceSeconds,
+  },
+  {
     setting: "qps",
     flag: "qps",
     env: "VIRTWORK_QPS",

@@ -52,6 +52,10 @@ export interface Config {
   dryRun: DryRunMode;
   wait: boolean;
   timeoutSeconds: number;
+  /** What the wait waits for. */
+  waitFor: "running" | "ready";
+  /** How long a VM may stay unschedulable before the wait fails. */
+  unschedulableGraceSeconds: number;
   /** Present only when SSH credentials (password or keys) were given. */
   ssh?: SshAccess;
   vmConcurrency: number;
@@ -169,6 +173,8 @@ export function loadConfig(input: LoadInput): LoadResult {
   const dryRun = layers.get("dryRun");
   const wait = layers.get("wait");
   const timeoutSeconds = layers.get("timeout");
+  const unschedulableGraceSeconds = layers.get("unschedulableGrace");
+  const waitFor = layers.get("waitFor");
   const sshUser = layers.get("sshUser");
   const sshPassword = readPassword(
     layers.get("sshPassword"),
@@ -261,6 +267,8 @@ export function loadConfig(input: LoadInput): LoadResult {
     dryRun,
     wait,
     timeoutSeconds,
+    unschedulableGraceSeconds,
+    waitFor,
     vmConcurrency,
     qps,
     burst,

@@ -366,6 +366,30 @@ export const SETTINGS = {
       on: ["run", "cleanup", "verify"],
     },
   }),
+  waitFor: setting({
+    key: "wait-for",
+    flag: "wait-for",
+    env: "VIRTWORK_WAIT_FOR",
+    parse: oneOf("running", "ready"),
+    default: "ready",
+    cli: {
+      value: "<what>",
+      help: "what the run waits for: ready (each VMI's Ready condition, i.e. its readiness probe) or running (the VMI runs)",
+      on: ["run"],
+    },
+  }),
+  unschedulableGrace: setting({
+    key: "unschedulable-grace",
+    flag: "unschedulable-grace",
+    env: "VIRTWORK_UNSCHEDULABLE_GRACE",
+    parse: asSeconds,
+    default: 120,
+    cli: {
+      value: "<duration>",
+      help: "how long a VM may stay unschedulable (a cluster autoscaler may add a node) before the run fails: seconds or e.g. 2m",
+      on: ["run"],
+    },
+  }),
   sshUser: setting({
     key: "ssh-user",
     flag: "ssh-user",

@@ -26,11 +26,28 @@ export interface ListResult<T> {
   resourceVersion: string;
 }
 
-/** Typed operations over the client. Every call names its verb and resource for errors. */
+/**
+ * Typed operations over the client. Every call names its verb and resource for errors, and
+ * every call is abortable: by its own signal and by the one the API was bound to (`withSignal`,
+ * e.g. SIGINT), so discovery and preflight stop at Ctrl-C too.
+ */
 export class KubeApi {
   readonly client: KubeClient;
-  constructor(client: KubeClient) {
+  private readonly bound: AbortSignal | undefined;
+  constructor(client: KubeClient, signal?: AbortSignal) {
     this.client = client;
+    this.bound = signal;
+  }
+
+  /** The same API whose every call also stops when `signal` aborts. */
+  withSignal(signal: AbortSignal): KubeApi {
+    return new KubeApi(this.client, this.bound ? AbortSignal.any([this.bound, signal]) : signal);
+  }
+
+  /** The bound signal combined with a call's own; spread into request options. */
+  private abortable(signal?: AbortSignal): { signal?: AbortSignal } {
+    const s = this.bound && signal ? AbortSignal.any([this.bound, signal]) : (signal ?? this.bound);
+    return s ? { signal: s } : {};
   }
 
   /** Creates `obj`; an object that already exists counts as success ("exists"). */
@@ -50,7 +67,7 @@ export class KubeApi {
         },
         body: obj,
         query: { fieldValidation: "Strict", dryRun: options.dryRun ? "All" : undefined },
-        ...(options.signal ? { signal: options.signal } : {}),
+        ...this.abortable(options.signal),
         // A create already sent is let finish on a signal, so what exists is what was counted.
         settleInFlight: true,
       });
@@ -65,10 +82,12 @@ export class KubeApi {
     resource: Resource,
     name: string,
     namespace?: string,
+    options: { signal?: AbortSignal } = {},
   ): Promise<T | undefined> {
     try {
       return await this.client.request<T>("GET", objectPath(resource, name, namespace), {
         call: { verb: "get", resource, name, ...(namespace ? { namespace } : {}) },
+        ...this.abortable(options.signal),
       });
     } catch (err) {
       if (err instanceof KubeError && err.isNotFound && err.reason === "NotFound") return undefined;
@@ -81,6 +100,7 @@ export class KubeApi {
     namespace: string | undefined,
     labelSelector?: string,
     fieldSelector?: string,
+    options: { signal?: AbortSignal } = {},
   ): Promise<ListResult<T>> {
     const result = await this.client.request<{ items?: T[]; metadata?: { resourceVersion?: string } }>(
       "GET",
@@ -88,6 +108,7 @@ export class KubeApi {
       {
         call: { verb: "list", resource, ...(namespace ? { namespace } : {}) },
         query: { labelSelector, fieldSelector },
+        ...this.abortable(options.signal),
       },
     );
     return { items: result.items ?? [], resourceVersion: result.metadata?.resourceVersion ?? "" };
@@ -114,6 +135,7 @@ export class KubeApi {
           ...(options.dryRun ? { dryRun: ["All"] } : {}),
           ...(options.uid ? { preconditions: { uid: options.uid } } : {}),
         },
+        ...this.abortable(),
       });
       return "deleted";
     } catch (err) {
@@ -139,10 +161,12 @@ export class KubeApi {
         propagationPolicy: "Background",
         ...(options.dryRun ? { dryRun: ["All"] } : {}),
       },
+      ...this.abortable(),
     });
     return result.items ?? [];
   }
 
+  /** One watch request; bookmarks are passed on too (their resourceVersion matters). See watch.ts to follow a watch. */
   watch<T extends KubeResource>(
     resource: Resource,
     namespace: string,
@@ -159,7 +183,7 @@ export class KubeApi {
       },
       { verb: "watch", resource, namespace },
       onEvent,
-      signal,
+      this.abortable(signal).signal,
     );
   }
 
@@ -169,7 +193,7 @@ export class KubeApi {
     try {
       const list = await this.client.request<{ resources?: { name: string }[] }>("GET", path, {
         call: { verb: "discover", resource },
-        ...(signal ? { signal } : {}),
+        ...this.abortable(signal),
       });
       return (list.resources ?? []).some((r) => r.name === resource.plural);
     } catch (err) {

@@ -1,7 +1,15 @@
+import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import type { Connection } from "./connect.ts";
-import { type CallInfo, KubeNetworkError, kubeErrorFrom } from "./errors.ts";
+import {
+  type CallInfo,
+  isUnreachable,
+  KubeError,
+  KubeNetworkError,
+  kubeErrorFrom,
+  unreachableHint,
+} from "./errors.ts";
 import { RateLimiter } from "./rate-limit.ts";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
 
@@ -44,6 +52,11 @@ export class KubeClient {
   private readonly limiter: RateLimiter;
   private readonly options: ClientOptions;
   private readonly requestOptions: https.RequestOptions;
+  /** Whether any answer came back from the server (until then, unreachable fails at once). */
+  private reached = false;
+  /** Set once the first call found nothing at the server address: every other call fails the same. */
+  private unreachable: KubeNetworkError | undefined;
+  private closed = false;
 
   private constructor(connection: Connection, options: ClientOptions, requestOptions: https.RequestOptions) {
     this.connection = connection;
@@ -56,7 +69,12 @@ export class KubeClient {
   static async create(connection: Connection, options: ClientOptions): Promise<KubeClient> {
     const opts: https.RequestOptions = { headers: {} };
     await connection.kubeConfig.applyToHTTPSOptions(opts);
-    const agentOptions = { keepAlive: true, maxSockets: 64 };
+    // proxyEnv: Node's own HTTP(S) proxy support (CONNECT tunnels for https), NO_PROXY included.
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: 64,
+      ...(connection.proxyEnv ? { proxyEnv: connection.proxyEnv } : {}),
+    };
     const isHttps = new URL(connection.server).protocol === "https:";
     opts.agent = isHttps
       ? new https.Agent({
@@ -70,23 +88,76 @@ export class KubeClient {
     return new KubeClient(connection, options, opts);
   }
 
+  private tokenRead: { token: string; at: number } | undefined;
+
+  /**
+   * Request headers with the current credentials: a token file is re-read every minute (as
+   * client-go does), an exec plugin's token is asked for again once it expired (the client
+   * library caches it until its expirationTimestamp), so long waits outlive short-lived tokens.
+   */
+  private async headers(): Promise<http.OutgoingHttpHeaders> {
+    const headers = { ...(this.requestOptions.headers as http.OutgoingHttpHeaders) };
+    const { tokenFile, dynamicAuth, kubeConfig } = this.connection;
+    if (tokenFile) {
+      if (!this.tokenRead || Date.now() - this.tokenRead.at > 60_000) {
+        this.tokenRead = { token: (await readFile(tokenFile, "utf8")).trim(), at: Date.now() };
+      }
+      headers.Authorization = `Bearer ${this.tokenRead.token}`;
+    } else if (dynamicAuth) {
+      const fresh: https.RequestOptions = { headers: {} };
+      await kubeConfig.applyToHTTPSOptions(fresh);
+      const auth = (fresh.headers as Record<string, string | undefined>).Authorization;
+      if (auth) headers.Authorization = auth;
+    }
+    return headers;
+  }
+
   /** Sends one request (with retries) and returns the parsed JSON body. */
   async request<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+    const signal = options.signal;
     const once = async () => {
-      await this.limiter.take(options.signal);
-      if (options.settleInFlight) {
-        options.signal?.throwIfAborted();
-        const { signal: _signal, ...rest } = options;
-        return this.send(method, path, rest);
+      if (this.unreachable) throw this.unreachable;
+      await this.limiter.take(signal);
+      try {
+        if (options.settleInFlight) {
+          signal?.throwIfAborted();
+          const { signal: _signal, ...rest } = options;
+          return await this.send(method, path, rest);
+        }
+        return await this.send(method, path, { ...options, ...(signal ? { signal } : {}) });
+      } catch (err) {
+        // Nothing has ever answered: a wrong address, a stopped cluster or a TLS mismatch will
+        // not go away by retrying. Say so at once, with the server and the context.
+        // The server pushes back (APF, max-in-flight): everyone slows down, not only this call.
+        if (err instanceof KubeError && err.status === 429)
+          this.limiter.throttled((err.retryAfterSeconds ?? 1) * 1000);
+        // A rotated token file: read it again at once and try once more.
+        if (err instanceof KubeError && err.status === 401 && this.connection.tokenFile && this.tokenRead) {
+          this.tokenRead = undefined;
+          return await this.send(method, path, { ...options, ...(signal ? { signal } : {}) });
+        }
+        if (this.closed)
+          throw new KubeNetworkError(`${options.call.verb}: client closed`, "ECLOSED", options.call, {
+            retryable: false,
+          });
+        if (!this.reached && isUnreachable(err)) {
+          this.unreachable ??= new KubeNetworkError(
+            `cannot reach the API server ${this.connection.server} (${this.connection.contextName === "in-cluster" ? "in-cluster" : `context "${this.connection.contextName}"`}, from ${this.connection.source}): ${unreachableHint(err.code)}`,
+            err.code,
+            err.call,
+            { retryable: false },
+          );
+          throw this.unreachable;
+        }
+        throw err;
       }
-      return this.send(method, path, options);
     };
     const text =
       options.retry === false
         ? await once()
         : await withRetry(once, {
             policy: this.options.retry ?? DEFAULT_RETRY,
-            ...(options.signal ? { signal: options.signal } : {}),
+            ...(signal ? { signal } : {}),
             onRetry: (err, attempt, delay) => this.options.onRetry?.(options.call, err, attempt, delay),
           });
     return (text ? JSON.parse(text) : {}) as T;
@@ -98,10 +169,11 @@ export class KubeClient {
     return url;
   }
 
-  private send(method: string, path: string, options: RequestOptions): Promise<string> {
+  private async send(method: string, path: string, options: RequestOptions): Promise<string> {
     const url = this.url(path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const transport = url.protocol === "https:" ? https : http;
+    const headers = await this.headers();
     return new Promise((resolve, reject) => {
       const req = transport.request(
         url,
@@ -109,7 +181,7 @@ export class KubeClient {
           ...this.requestOptions,
           method,
           headers: {
-            ...this.requestOptions.headers,
+            ...headers,
             Accept: "application/json",
             "User-Agent": "virtwork",
             ...(body !== undefined
@@ -123,6 +195,7 @@ export class KubeClient {
           ...(options.signal ? { signal: options.signal } : {}),
         },
         (res) => {
+          this.reached = true;
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("error", (err) => reject(networkError(err, options.call, this.connection)));
@@ -148,80 +221,119 @@ export class KubeClient {
   }
 
   /**
-   * A watch stream: calls `onEvent` for each event until the server closes the stream,
-   * the signal aborts, or `onEvent` returns "stop". Resolves with the last resourceVersion seen.
+   * One watch request (through the rate limiter): calls `onEvent` for each event, bookmarks
+   * included, until the server ends the stream (resolves), `onEvent` returns "stop" or the
+   * signal aborts (resolves), or the stream fails (rejects): an HTTP error answer or an ERROR
+   * event (KubeError with its code, 410 for an expired resourceVersion), a broken connection, an
+   * idle stream or a line that is not an event (KubeNetworkError). Resuming is the caller's job
+   * (see watch.ts). Resolves with the last resourceVersion seen.
    */
-  watch<T extends { metadata?: { resourceVersion?: string } }>(
+  async watch<T extends { metadata?: { resourceVersion?: string } }>(
     path: string,
     query: Record<string, string | undefined>,
     call: CallInfo,
     onEvent: (event: WatchEvent<T>) => "stop" | undefined,
     signal?: AbortSignal,
   ): Promise<string | undefined> {
+    const abort = signal;
+    await this.limiter.take(abort);
     const url = this.url(path, { ...query, watch: "true", allowWatchBookmarks: "true" });
     const transport = url.protocol === "https:" ? https : http;
+    const headers = await this.headers();
     let lastVersion = query.resourceVersion;
+    // A stream that stays silent much longer than the server's own timeout is dead (a half-open
+    // connection behind a load balancer): give up on it and let the caller resume.
+    const idleMs = (Number(query.timeoutSeconds ?? 300) + 30) * 1000;
     return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        abort?.removeEventListener("abort", onAbort);
+        req.destroy();
+        if (err === undefined || abort?.aborted) resolve(lastVersion);
+        else reject(err);
+      };
+      const onAbort = () => finish();
       const req = transport.request(
         url,
         {
           ...this.requestOptions,
           method: "GET",
-          headers: { ...this.requestOptions.headers, Accept: "application/json" },
+          headers: { ...headers, Accept: "application/json", "User-Agent": "virtwork" },
+          timeout: idleMs,
         },
         (res) => {
+          this.reached = true;
           const status = res.statusCode ?? 0;
           if (status < 200 || status >= 300) {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => reject(kubeErrorFrom(status, Buffer.concat(chunks).toString("utf8"), call)));
+            res.on("end", () => {
+              const err = kubeErrorFrom(
+                status,
+                Buffer.concat(chunks).toString("utf8"),
+                call,
+                headerValue(res.headers["retry-after"]),
+              );
+              if (status === 429) this.limiter.throttled((err.retryAfterSeconds ?? 1) * 1000);
+              finish(err);
+            });
+            res.on("error", (err) => finish(networkError(err, call, this.connection)));
             return;
           }
           let buffered = "";
-          let stopped = false;
           res.setEncoding("utf8");
           res.on("data", (chunk: string) => {
-            if (stopped) return;
             buffered += chunk;
-            for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+            for (let nl = buffered.indexOf("\n"); nl >= 0 && !settled; nl = buffered.indexOf("\n")) {
               const line = buffered.slice(0, nl).trim();
               buffered = buffered.slice(nl + 1);
               if (!line) continue;
-              const event = JSON.parse(line) as WatchEvent<T>;
+              let event: WatchEvent<T>;
+              try {
+                event = JSON.parse(line) as WatchEvent<T>;
+                if (typeof event?.type !== "string" || typeof event.object !== "object")
+                  throw new Error("no type");
+              } catch {
+                finish(
+                  new KubeNetworkError(
+                    `${call.verb}: the watch stream sent a line that is not an event: ${line.slice(0, 80)}`,
+                    "EBADEVENT",
+                    call,
+                  ),
+                );
+                return;
+              }
               if (event.type === "ERROR") {
-                stopped = true;
-                req.destroy();
-                const status = (event.object as { code?: number }).code ?? 500;
-                reject(kubeErrorFrom(status, JSON.stringify(event.object), call));
+                const code = (event.object as { code?: number }).code ?? 500;
+                finish(kubeErrorFrom(code, JSON.stringify(event.object), call));
                 return;
               }
-              lastVersion = event.object.metadata?.resourceVersion ?? lastVersion;
-              if (event.type !== "BOOKMARK" && onEvent(event) === "stop") {
-                stopped = true;
-                req.destroy();
-                resolve(lastVersion);
-                return;
-              }
+              lastVersion = event.object?.metadata?.resourceVersion ?? lastVersion;
+              if (onEvent(event) === "stop") finish();
             }
           });
-          res.on("end", () => resolve(lastVersion));
-          res.on("error", (err) => (stopped ? undefined : reject(networkError(err, call, this.connection))));
+          res.on("end", () => finish());
+          res.on("error", (err) => finish(networkError(err, call, this.connection)));
+          res.on("close", () => {
+            if (!res.complete)
+              finish(networkError(new Error("watch stream cut"), call, this.connection, "ECONNRESET"));
+          });
         },
       );
-      const onAbort = () => req.destroy();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      req.on("close", () => {
-        signal?.removeEventListener("abort", onAbort);
-        if (signal?.aborted) resolve(lastVersion);
-      });
-      req.on("error", (err) =>
-        signal?.aborted ? resolve(lastVersion) : reject(networkError(err, call, this.connection)),
+      if (abort?.aborted) return finish();
+      abort?.addEventListener("abort", onAbort, { once: true });
+      req.on("timeout", () =>
+        finish(networkError(new Error(`no data for ${idleMs / 1000}s`), call, this.connection, "ETIMEDOUT")),
       );
+      req.on("error", (err) => finish(networkError(err, call, this.connection)));
       req.end();
     });
   }
 
   close(): void {
+    this.closed = true;
     const agent = this.requestOptions.agent;
     if (agent && typeof agent !== "boolean") agent.destroy();
   }
@@ -232,8 +344,13 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 }
 
 /** A network failure that says which server and context, and what to check next. */
-function networkError(err: Error, call: CallInfo, connection: Connection): KubeNetworkError {
-  const code = (err as NodeJS.ErrnoException).code ?? "ENETWORK";
+function networkError(
+  err: Error,
+  call: CallInfo,
+  connection: Connection,
+  fallbackCode = "ENETWORK",
+): KubeNetworkError {
+  const code = (err as NodeJS.ErrnoException).code ?? fallbackCode;
   const context =
     connection.contextName === "in-cluster" ? "in-cluster" : `context "${connection.contextName}"`;
   return new KubeNetworkError(

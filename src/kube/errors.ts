@@ -38,10 +38,13 @@ export class KubeNetworkError extends Error {
   override name = "KubeNetworkError";
   readonly code: string;
   readonly call: CallInfo;
-  constructor(message: string, code: string, call: CallInfo) {
+  /** false: retrying cannot help (e.g. nothing answers at the server address). */
+  readonly retryable: boolean | undefined;
+  constructor(message: string, code: string, call: CallInfo, options: { retryable?: boolean } = {}) {
     super(message);
     this.code = code;
     this.call = call;
+    this.retryable = options.retryable;
   }
 }
 
@@ -58,8 +61,51 @@ const RETRYABLE_NETWORK = new Set([
 
 export function isRetryable(err: unknown): boolean {
   if (err instanceof KubeError) return RETRYABLE_STATUS.has(err.status);
-  if (err instanceof KubeNetworkError) return RETRYABLE_NETWORK.has(err.code);
+  if (err instanceof KubeNetworkError) return err.retryable ?? RETRYABLE_NETWORK.has(err.code);
   return false;
+}
+
+/**
+ * Whether a watch (or the list before it) should be resumed after `err`: throttling and server
+ * errors, any broken or ended connection, an event line that does not parse. Not: 401/403/404
+ * and other answers that say the request itself is wrong (and 410, which means re-list).
+ */
+export function isWatchRetryable(err: unknown): boolean {
+  if (err instanceof KubeError) return RETRYABLE_STATUS.has(err.status);
+  if (!(err instanceof KubeNetworkError) || err.retryable === false) return false;
+  return !UNREACHABLE.has(err.code) && !isTlsCode(err.code);
+}
+
+/** Codes that mean the server is not there (wrong address, down, no DNS name). */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ERR_PROXY_TUNNEL",
+]);
+
+export function isTlsCode(code: string): boolean {
+  return /CERT|SELF_SIGNED|TLS|SSL|UNABLE_TO_VERIFY|ALTNAME/.test(code);
+}
+
+/** A failure on the very first request that retrying cannot fix: no server there, or TLS refused. */
+export function isUnreachable(err: unknown): err is KubeNetworkError {
+  return err instanceof KubeNetworkError && (UNREACHABLE.has(err.code) || isTlsCode(err.code));
+}
+
+/** What went wrong with an unreachable server and what to check, by error code. */
+export function unreachableHint(code: string): string {
+  const generic = "check that the cluster is up and that this is the right context (--context, --kubeconfig)";
+  if (code === "ECONNREFUSED") return `connection refused (${code}); ${generic}`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+    return `unknown host (${code}): check the server name in the kubeconfig (and DNS / VPN); ${generic}`;
+  if (code === "EHOSTUNREACH" || code === "ENETUNREACH")
+    return `no route to the host (${code}): check the network or VPN; ${generic}`;
+  if (code === "ERR_PROXY_TUNNEL")
+    return `the proxy refused the connection (${code}): check HTTPS_PROXY / NO_PROXY or the cluster's proxy-url in the kubeconfig`;
+  return `TLS handshake failed (${code}): check certificate-authority(-data) in the kubeconfig, or log in again (e.g. oc login) to refresh it`;
 }
 
 function describeCall(call: CallInfo): string {
@@ -101,6 +147,9 @@ export function kubeErrorFrom(status: number, body: string, call: CallInfo, retr
   switch (true) {
     case status === 401:
       message = `${action}: unauthorized (401): the credentials in the kubeconfig were rejected; log in again (e.g. oc login) or check the token`;
+      break;
+    case status === 403 && /exceeded quota|status unknown for quota/i.test(serverMessage):
+      message = `${action}: refused by a ResourceQuota (403): ${serverMessage}; check \`kubectl describe resourcequota${call.namespace ? ` -n ${call.namespace}` : ""}\`, ask for more quota, or plan fewer or smaller VMs (--vm-count, --cpu-cores, --memory)`;
       break;
     case status === 403:
       message = `${action}: forbidden (403): the current identity may not ${call.verb} ${call.resource ? qualifiedName(call.resource) : "this resource"}${call.namespace ? ` in namespace "${call.namespace}"` : ""}; ask for RBAC that grants it (${serverMessage})`;

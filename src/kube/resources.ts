@@ -23,6 +23,7 @@ export const RESOURCES = {
   datavolumes: resource("cdi.kubevirt.io", "v1beta1", "datavolumes", "DataVolume"),
   // read only: `verify` finds OpenShift's Thanos querier through its route
   routes: resource("route.openshift.io", "v1", "routes", "Route"),
+  storageclasses: resource("storage.k8s.io", "v1", "storageclasses", "StorageClass", false),
 } as const;
 
 export type ResourceName = keyof typeof RESOURCES;

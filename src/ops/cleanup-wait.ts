@@ -1,4 +1,5 @@
 import type { KubeResource } from "../kube/api.ts";
+import { watchUntil } from "../kube/watch.ts";
 import { CLEANUP_KINDS, type CleanupItem, type CleanupPreview } from "./cleanup-kinds.ts";
 import type { OpsContext } from "./context.ts";
 
@@ -16,8 +17,8 @@ function causeOf(item: CleanupItem, live: KubeResource): string {
 }
 
 /**
- * Watches (one list + watch per kind, resumed on server timeouts) until every deleted object
- * is gone, or the timeout passes. Returns what is still there, with the cause of each.
+ * Watches (one resumable list + watch per kind, kube/watch.ts watchUntil) until every deleted
+ * object is gone, or the timeout passes. Returns what is still there, with the cause of each.
  */
 export async function waitUntilGone(
   ctx: OpsContext,
@@ -30,51 +31,21 @@ export async function waitUntilGone(
   for (const { resource } of CLEANUP_KINDS) {
     const wanted = new Map(deletedItems.filter((i) => i.kind === resource.kind).map((i) => [i.name, i]));
     if (!wanted.size) continue;
-    const present = new Map<string, KubeResource>();
-    let version: string | undefined;
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    ctx.signal.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => stop.abort(), Math.max(0, deadline - Date.now()));
-    try {
-      while (!stop.signal.aborted) {
-        if (version === undefined) {
-          const list = await ctx.api.list<KubeResource>(resource, preview.namespace, preview.selector);
-          present.clear();
-          for (const o of list.items)
-            if (wanted.has(o.metadata?.name ?? "")) present.set(o.metadata?.name ?? "", o);
-          version = list.resourceVersion;
-        }
-        if (!present.size) break;
-        ctx.progress(`waiting for ${present.size} ${resource.plural} to be deleted`);
-        try {
-          version = await ctx.api.watch<KubeResource>(
-            resource,
-            preview.namespace,
-            {
-              labelSelector: preview.selector,
-              resourceVersion: version,
-              timeoutSeconds: Math.max(1, Math.min(25, Math.ceil((deadline - Date.now()) / 1000))),
-            },
-            (event) => {
-              const name = event.object.metadata?.name ?? "";
-              if (!wanted.has(name)) return undefined;
-              if (event.type === "DELETED") present.delete(name);
-              else present.set(name, event.object);
-              return present.size === 0 ? "stop" : undefined;
-            },
-            stop.signal,
-          );
-        } catch (err) {
-          // 410 Gone: the version is too old; list again.
-          if ((err as { status?: number }).status === 410) version = undefined;
-          else throw err;
-        }
-      }
-    } finally {
-      clearTimeout(timer);
-      ctx.signal.removeEventListener("abort", onAbort);
-    }
+    const left = (objects: Map<string, KubeResource>) => [...wanted.keys()].filter((n) => objects.has(n));
+    // kube/watch.ts: list + watch, resumed on ends, resets, 429/5xx; 410 re-lists.
+    const seen = await watchUntil<KubeResource>(ctx.api, {
+      resource,
+      namespace: preview.namespace,
+      labelSelector: preview.selector,
+      signal: ctx.signal,
+      timeoutMs: Math.max(0, deadline - Date.now()),
+      until: (objects) => left(objects).length === 0,
+      onChange: (objects) => {
+        const n = left(objects).length;
+        if (n) ctx.progress(`waiting for ${n} ${resource.plural} to be deleted`);
+      },
+    });
+    const present = new Map(left(seen.objects).map((n) => [n, seen.objects.get(n) as KubeResource]));
     for (const [name, live] of present) {
       const item = wanted.get(name) as CleanupItem;
       remaining.push({

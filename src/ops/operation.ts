@@ -55,7 +55,8 @@ export async function withOperation<R extends { outcome: Outcome; message?: stri
   let errorSummary: string | undefined;
   try {
     const ctx: OpsContext = {
-      api: session.api,
+      // Every call of the operation stops at SIGINT, discovery and preflight included.
+      api: session.api.withSignal(signals.signal),
       logger,
       signal: signals.signal,
       status,

@@ -24,6 +24,10 @@ export interface DeployOptions {
   wait: boolean;
   timeoutSeconds: number;
   vmConcurrency: number;
+  /** How long a VM may stay unschedulable (an autoscaler may add a node) before the wait fails. */
+  unschedulableGraceSeconds?: number;
+  /** What the wait waits for: the VMI running, or its readiness probe passing (default). */
+  waitFor?: "running" | "ready";
 }
 
 interface DeployState {
@@ -77,17 +81,26 @@ export const DEPLOY_STEPS: readonly Step<DeployState>[] = [
       ctx.logger.debug("waiting for VMs to be running", {
         vms: s.plan.vms.length,
         timeout_seconds: s.options.timeoutSeconds,
+        wait_for: s.options.waitFor ?? "ready",
       });
       s.waited = await waitForVms(ctx, s.plan, {
         timeoutSeconds: s.options.timeoutSeconds,
         createdAt: s.applied.vmCreatedAt,
+        ...(s.options.unschedulableGraceSeconds !== undefined
+          ? { unschedulableGraceSeconds: s.options.unschedulableGraceSeconds }
+          : {}),
+        ...(s.options.waitFor ? { waitFor: s.options.waitFor } : {}),
       });
-      return { running: s.waited.vms.filter((v) => v.phase === "Running").length, vms: s.plan.vms.length };
+      return {
+        running: s.waited.vms.filter((v) => v.phase === "Running").length,
+        ready: s.waited.vms.filter((v) => v.readyAt).length,
+        vms: s.plan.vms.length,
+      };
     },
     shortfall: (s) => {
       if (!s.waited || s.waited.outcome === "ready") return undefined;
-      const running = s.waited.vms.filter((v) => v.phase === "Running").length;
-      return `${s.waited.outcome}, ${running}/${s.plan.vms.length} running`;
+      const reached = s.waited.vms.filter((v) => v.reached).length;
+      return `${s.waited.outcome}, ${reached}/${s.plan.vms.length} ${s.options.waitFor ?? "ready"}`;
     },
   },
 ];
@@ -111,6 +124,17 @@ export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions
     if (err instanceof ApplyConflict)
       return deploySummary(plan, state.applied, "failed", plannedStatuses(plan, state.applied), err.message);
     if (state.waited === undefined && (err instanceof Interrupted || ctx.signal.aborted)) {
+      // Ctrl-C during discovery: nothing was created.
+      if (state.applied.objects.length === 0 && !state.applied.namespaceCreated) {
+        ctx.emit({ type: "interrupted", stage: "preflight" });
+        return deploySummary(
+          plan,
+          state.applied,
+          "interrupted",
+          plannedStatuses(plan, state.applied),
+          "interrupted before anything was created",
+        );
+      }
       ctx.emit({ type: "interrupted", stage: "apply" });
       return interrupted(
         deploySummary(
@@ -144,7 +168,12 @@ export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions
         applied,
         "timeout",
         waited.vms,
-        timeoutMessage(options.timeoutSeconds, waited.vms, { namespace: plan.namespace, runId: plan.runId }),
+        timeoutMessage(
+          options.timeoutSeconds,
+          waited.vms,
+          { namespace: plan.namespace, runId: plan.runId },
+          options.waitFor ?? "ready",
+        ),
       );
   }
 }
@@ -210,6 +239,8 @@ export async function runWorkloads(input: RunInput): Promise<RunReport> {
       wait: config.wait,
       timeoutSeconds: config.timeoutSeconds,
       vmConcurrency: config.vmConcurrency,
+      unschedulableGraceSeconds: config.unschedulableGraceSeconds,
+      waitFor: config.waitFor,
     });
     for (const w of summary.workloads) {
       void auditor.updateWorkload(

@@ -15,7 +15,12 @@ export interface DeploySummary {
   existing: Record<string, number>;
   workloads: { name: string; vms: number; ready: number; failed: number }[];
   vms: VmStatus[];
-  timings: { createdToRunningP50Ms?: number; createdToRunningP95Ms?: number };
+  timings: {
+    createdToRunningP50Ms?: number;
+    createdToRunningP95Ms?: number;
+    createdToReadyP50Ms?: number;
+    createdToReadyP95Ms?: number;
+  };
   /** Objects that exist (created or found), for an interrupted run's report. */
   objects: { kind: string; name: string }[];
   /**
@@ -68,6 +73,14 @@ export function deploySummary(
   const p95 = percentile(durations, 95);
   if (p50 !== undefined) timings.createdToRunningP50Ms = p50;
   if (p95 !== undefined) timings.createdToRunningP95Ms = p95;
+  const toReady = vms
+    .filter((v) => v.createdAt && v.readyAt)
+    .map((v) => Math.max(0, (v.readyAt as Date).getTime() - (v.createdAt as Date).getTime()))
+    .sort((a, b) => a - b);
+  const r50 = percentile(toReady, 50);
+  const r95 = percentile(toReady, 95);
+  if (r50 !== undefined) timings.createdToReadyP50Ms = r50;
+  if (r95 !== undefined) timings.createdToReadyP95Ms = r95;
   return {
     runId: plan.runId,
     namespace: plan.namespace,
@@ -79,7 +92,7 @@ export function deploySummary(
     workloads: plan.workloads.map((w) => ({
       name: w.name,
       vms: w.vms,
-      ready: vms.filter((v) => v.workload === w.name && v.phase === "Running").length,
+      ready: vms.filter((v) => v.workload === w.name && v.reached).length,
       failed: vms.filter((v) => v.workload === w.name && (v.phase === "Failed" || v.reason !== undefined))
         .length,
     })),
@@ -91,16 +104,17 @@ export function deploySummary(
 }
 
 /**
- * The one line of a run that timed out: which VMs are not running (the longest-waiting first),
- * why, and what to do next.
+ * The one line of a run that timed out: which VMs are not running / ready (the longest-waiting
+ * first), why, and what to do next.
  */
 export function timeoutMessage(
   timeoutSeconds: number,
   vms: VmStatus[],
   where?: { namespace: string; runId: string },
+  waitFor: "running" | "ready" = "ready",
 ): string {
   const pending = vms
-    .filter((v) => v.phase !== "Running")
+    .filter((v) => !v.reached)
     .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
   const detail = pending
     .slice(0, 5)
@@ -110,5 +124,5 @@ export function timeoutMessage(
     .join("; ");
   const next = `raise --timeout (e.g. --timeout ${Math.max(2 * timeoutSeconds, 60)}s), or lower --vm-count`;
   const look = where ? `; see virtwork status -n ${where.namespace} --run-id ${where.runId}` : "";
-  return `timed out after ${timeoutSeconds}s: ${pending.length} of ${vms.length} VMs are not running, slowest: ${detail}${pending.length > 5 ? "; …" : ""}; the VMs keep starting: ${next}${look}`;
+  return `timed out after ${timeoutSeconds}s: ${pending.length} of ${vms.length} VMs are not ${waitFor}, slowest: ${detail}${pending.length > 5 ? "; …" : ""}; the VMs keep starting: ${next}${look}`;
 }

@@ -1,15 +1,22 @@
-import { RESOURCES } from "../kube/resources.ts";
+import type { KubeResource } from "../kube/api.ts";
+import { RESOURCES, type Resource } from "../kube/resources.ts";
+import { listWatch } from "../kube/watch.ts";
 import { managedSelector } from "../manifests/labels.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { OpsContext } from "./context.ts";
 import type { Outcome } from "./outcome.ts";
-
-interface Condition {
-  type?: string;
-  status?: string;
-  reason?: string;
-  message?: string;
-}
+import {
+  type Condition,
+  type DataVolume,
+  dataVolumeProblem,
+  noDefaultClassProblem,
+  type Problem,
+  SHORT_GRACE_SECONDS,
+  type StorageClass,
+  storageClassOf,
+  vmiProblem,
+  vmProblem,
+} from "./problems.ts";
 
 interface Vmi {
   metadata?: { name?: string; resourceVersion?: string; ownerReferences?: { kind: string; name: string }[] };
@@ -23,9 +30,9 @@ interface Vmi {
   };
 }
 
-interface DataVolume {
-  metadata?: { name?: string; resourceVersion?: string; ownerReferences?: { kind: string; name: string }[] };
-  status?: { phase?: string; conditions?: Condition[] };
+interface Vm {
+  metadata?: { name?: string; resourceVersion?: string };
+  status?: { printableStatus?: string; conditions?: Condition[] };
 }
 
 export interface VmStatus {
@@ -38,6 +45,10 @@ export interface VmStatus {
   createdAt?: Date;
   scheduledAt?: Date;
   runningAt?: Date;
+  /** When the VMI's Ready condition turned True (its readiness probe passed). */
+  readyAt?: Date;
+  /** Whether it reached what the run waits for (--wait-for running|ready). */
+  reached?: boolean;
   /** Why the VM failed or is stuck. */
   reason?: string;
   conditions?: string;
@@ -66,18 +77,22 @@ function vmOfDataVolume(dv: DataVolume, plan: Plan): string | undefined {
   return plan.vms.find((v) => v.dataVolumes.includes(dv.metadata?.name ?? ""))?.name;
 }
 
-/** A DataVolume that cannot bind, with the reason; undefined while it may still make progress. */
-function dataVolumeProblem(dv: DataVolume): string | undefined {
-  if (dv.status?.phase === "Failed")
-    return `DataVolume ${dv.metadata?.name} failed: ${conditionSummary(dv.status.conditions)}`;
-  const bound = dv.status?.conditions?.find((c) => c.type === "Bound");
-  if (
-    bound?.status === "False" &&
-    /storageclass.*not found|storage class.*not found/i.test(bound.message ?? "")
-  ) {
-    return `DataVolume ${dv.metadata?.name} cannot bind: ${bound.message}`;
-  }
-  return undefined;
+const vmNameOf = (o: { metadata?: { name?: string; ownerReferences?: { kind: string; name: string }[] } }) =>
+  o.metadata?.ownerReferences?.find((r) => r.kind === "VirtualMachine")?.name ?? o.metadata?.name ?? "";
+
+export interface WaitOptions {
+  timeoutSeconds: number;
+  createdAt: Map<string, Date>;
+  /** How long an unschedulable VM may wait for capacity (an autoscaler) before the run fails. */
+  unschedulableGraceSeconds?: number;
+  now?: () => Date;
+  /** Server-side timeout of each watch request (tests shorten it). */
+  watchTimeoutSeconds?: number;
+  /**
+   * "ready" (default): the VMI's Ready condition, i.e. its readiness probe (the workload's units
+   * are active, through the guest agent); "running": the VMI phase Running.
+   */
+  waitFor?: "running" | "ready";
 }
 
 /**
@@ -103,16 +118,19 @@ export function waitProgress(vms: readonly VmStatus[], elapsedMs: number, timeou
 }
 
 /**
- * Waits until every planned VM's VMI is Running, using one list + one watch of VMIs (and of
- * DataVolumes) selected by the managed-by label — not a poll per VM. A VMI that fails, or a DataVolume
- * that cannot bind, ends the wait at once with the reason (design §4.4).
+ * Waits until every planned VM is ready (or running, --wait-for). It follows VMs, VMIs and
+ * DataVolumes selected by the managed-by label with one resumable list+watch each
+ * (kube/watch.ts: a dropped, throttled or expired watch is resumed, not fatal) — not a poll per
+ * VM. What KubeVirt and CDI report is read by problems.ts: a problem that cannot heal ends the
+ * wait at once, one that may (an unschedulable VM) once it lasted its grace period, each with
+ * the VM, the cause and the fix.
  */
-export async function waitForVms(
-  ctx: OpsContext,
-  plan: Plan,
-  options: { timeoutSeconds: number; createdAt: Map<string, Date>; now?: () => Date },
-): Promise<WaitResult> {
+export async function waitForVms(ctx: OpsContext, plan: Plan, options: WaitOptions): Promise<WaitResult> {
   const now = options.now ?? (() => new Date());
+  const graceSeconds = {
+    "unschedulable-grace": options.unschedulableGraceSeconds ?? 120,
+    "short-grace": SHORT_GRACE_SECONDS,
+  };
   // By managed-by, not run id: a re-run finds the VMs an earlier run created under the same names.
   const selector = managedSelector();
   const statuses = new Map<string, VmStatus>(
@@ -125,18 +143,67 @@ export async function waitForVms(
     }),
   );
   let failure: string | undefined;
-  const running = () => [...statuses.values()].filter((s) => s.phase === "Running").length;
+  const stop = new AbortController();
+  const waitFor = options.waitFor ?? "ready";
+  const count = (f: (s: VmStatus) => boolean) => [...statuses.values()].filter(f).length;
+  const reached = () => count((s) => s.reached === true);
+  const settled = () => failure !== undefined || reached() === statuses.size;
   const waitStarted = now().getTime();
-  const report = () =>
-    ctx.progress(waitProgress([...statuses.values()], now().getTime() - waitStarted, options.timeoutSeconds));
+  const report = () => {
+    const line = waitProgress([...statuses.values()], now().getTime() - waitStarted, options.timeoutSeconds);
+    ctx.progress(waitFor === "ready" ? `${line} · ready ${reached()}/${statuses.size}` : line);
+  };
+  const checkSettled = () => {
+    if (settled()) stop.abort();
+  };
 
-  const onVmi = (vmi: Vmi): boolean => {
-    const name =
-      vmi.metadata?.ownerReferences?.find((o) => o.kind === "VirtualMachine")?.name ??
-      vmi.metadata?.name ??
-      "";
+  /** Open problems by VM, then by where they were seen (vm / vmi / dv:<name>), with since when. */
+  const problems = new Map<string, Map<string, { problem: Problem; since: number }>>();
+  const fail = (vm: string, problem: Problem) => {
+    const s = statuses.get(vm);
+    if (!s || s.reached || failure) return;
+    s.reason = problem.cause;
+    failure = `VM ${vm}: ${problem.cause}; ${problem.fix}`;
+    ctx.emit({ type: "vm_failed", name: vm, reason: problem.cause });
+    checkSettled();
+  };
+  const setProblem = (vm: string, source: string, problem: Problem | undefined) => {
+    if (!statuses.has(vm)) return;
+    let mine = problems.get(vm);
+    if (!problem) {
+      mine?.delete(source);
+      return;
+    }
+    if (!mine) {
+      mine = new Map();
+      problems.set(vm, mine);
+    }
+    const prev = mine.get(source);
+    const since = prev && prev.problem.after === problem.after ? prev.since : Date.now();
+    mine.set(source, { problem, since });
+    if (problem.after === "now") fail(vm, problem);
+    else if (!prev)
+      ctx.logger.info("VM is not progressing; waiting for its grace period", {
+        vm,
+        cause: problem.cause,
+        grace_seconds: graceSeconds[problem.after],
+      });
+  };
+  const checkGraces = () => {
+    for (const [vm, mine] of problems) {
+      for (const { problem, since } of mine.values()) {
+        if (problem.after === "now") continue;
+        const grace = graceSeconds[problem.after];
+        if (Date.now() - since >= grace * 1000)
+          fail(vm, { ...problem, cause: `${problem.cause}, for more than ${grace}s` });
+      }
+    }
+  };
+
+  const onVmi = (vmi: Vmi) => {
+    const name = vmNameOf(vmi);
     const s = statuses.get(name);
-    if (!s) return false;
+    if (!s) return;
     const phase = vmi.status?.phase ?? "Pending";
     // Observation times only: the VMI's phaseTransitionTimestamps have second precision and,
     // for a VM of an earlier run, predate this run, so latencies taken from them can be
@@ -163,75 +230,115 @@ export async function waitForVms(
       if (s.ip) event.ip = s.ip;
       ctx.emit(event);
       ctx.logger.debug("vm running", { vm: name, node: s.node, ip: s.ip });
+      problems.delete(name);
     }
-    if (phase === "Failed" || phase === "Succeeded") {
-      s.reason = vmi.status?.reason || s.conditions || `VMI phase ${phase}`;
-      failure ??= `VM ${name} failed: ${s.reason}`;
-      ctx.emit({ type: "vm_failed", name, reason: s.reason });
+    const ready = vmi.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+    if (!s.readyAt && phase === "Running" && ready) {
+      s.readyAt = now();
+      ctx.emit({ type: "vm_ready", name, at: s.readyAt.toISOString() });
     }
+    if (!s.reached && (waitFor === "running" ? s.runningAt : s.readyAt)) s.reached = true;
+    if (phase !== "Running") setProblem(name, "vmi", vmiProblem(vmi));
     report();
-    return true;
+    checkSettled();
+  };
+  const onVm = (vm: Vm) => {
+    const name = vm.metadata?.name ?? "";
+    if (statuses.get(name)?.reached) return;
+    setProblem(name, "vm", vmProblem(vm));
+  };
+
+  // StorageClass checks for DataVolumes that wait for a claim: looked up once per class (and
+  // once for "is there a default"), only when a DataVolume actually waits.
+  const classLookups = new Map<string, Promise<Problem | undefined>>();
+  const classCheck = (dv: DataVolume): Promise<Problem | undefined> => {
+    const cls = storageClassOf(dv);
+    const key = cls ?? "";
+    let lookup = classLookups.get(key);
+    if (!lookup) {
+      lookup = (async () => {
+        try {
+          if (cls === undefined) {
+            const list = await ctx.api.list<StorageClass>(
+              RESOURCES.storageclasses,
+              undefined,
+              undefined,
+              undefined,
+              {
+                signal: stop.signal,
+              },
+            );
+            return noDefaultClassProblem(dv, list.items);
+          }
+          const found = await ctx.api.get(RESOURCES.storageclasses, cls, undefined, { signal: stop.signal });
+          return found
+            ? undefined
+            : {
+                cause: `DataVolume ${dv.metadata?.name ?? ""} asks for StorageClass "${cls}", which does not exist`,
+                fix: "pass --storage-class with a StorageClass the cluster has (`kubectl get storageclass`)",
+                after: "now" as const,
+              };
+        } catch (err) {
+          // No right to read StorageClasses (they are cluster-scoped): rely on what CDI reports.
+          ctx.logger.debug("cannot check StorageClasses", { error: (err as Error).message });
+          return undefined;
+        }
+      })();
+      classLookups.set(key, lookup);
+    }
+    return lookup;
   };
   const onDataVolume = (dv: DataVolume) => {
-    const problem = dataVolumeProblem(dv);
     const vm = vmOfDataVolume(dv, plan);
-    if (!problem || !vm) return;
-    const s = statuses.get(vm);
-    if (s && s.phase !== "Running") {
-      s.reason = problem;
-      failure ??= `VM ${vm}: ${problem}`;
-      ctx.emit({ type: "vm_failed", name: vm, reason: problem });
+    if (!vm || statuses.get(vm)?.runningAt) return;
+    const source = `dv:${dv.metadata?.name ?? ""}`;
+    const problem = dataVolumeProblem(dv);
+    setProblem(vm, source, problem);
+    if (!problem && waitsForClaim(dv)) {
+      void classCheck(dv).then((p) => {
+        if (p && !stop.signal.aborted) setProblem(vm, source, p);
+      });
     }
   };
-  const settled = () => failure !== undefined || running() === statuses.size;
 
-  const deadline = Date.now() + options.timeoutSeconds * 1000;
-  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), options.timeoutSeconds * 1000);
+  // Grace periods expire and the elapsed time moves even when no object changes.
+  const ticker = setInterval(() => {
+    checkGraces();
+    report();
+  }, 1000);
+  ticker.unref?.();
   const onAbort = () => stop.abort();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(() => stop.abort(), options.timeoutSeconds * 1000);
-  // Elapsed time moves even when no VMI changes.
-  const ticker = setInterval(report, 1000);
-  ticker.unref?.();
+  const follow = <T extends KubeResource>(resource: Resource, handle: (o: T) => void) =>
+    listWatch<T>(ctx.api, {
+      resource,
+      namespace: plan.namespace,
+      labelSelector: selector,
+      signal: stop.signal,
+      onList: (items) => {
+        for (const item of items) handle(item);
+      },
+      onEvent: (event) => {
+        if (event.type !== "DELETED") handle(event.object);
+      },
+      done: settled,
+      ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
+      onResume: (how, why, delayMs) =>
+        ctx.logger.debug("watch resumed", {
+          resource: resource.plural,
+          how,
+          why,
+          delay_ms: Math.round(delayMs),
+        }),
+    });
   report();
   try {
     const needsDataVolumes = plan.vms.some((v) => v.dataVolumes.length);
-    const watchKind = async <T extends { metadata?: { resourceVersion?: string } }>(
-      resource: typeof RESOURCES.virtualmachineinstances,
-      handle: (o: T) => void,
-    ) => {
-      while (!settled() && !stop.signal.aborted) {
-        const list = await ctx.api.list<T>(resource, plan.namespace, selector);
-        for (const item of list.items) handle(item);
-        if (settled()) break;
-        let version: string | undefined = list.resourceVersion;
-        // Follow the watch; when the server ends it (its timeout), resume from the last version.
-        while (version !== undefined && !settled() && !stop.signal.aborted) {
-          const remaining = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
-          try {
-            const last: string | undefined = await ctx.api.watch<T>(
-              resource,
-              plan.namespace,
-              { labelSelector: selector, resourceVersion: version, timeoutSeconds: Math.min(remaining, 300) },
-              (event) => {
-                if (event.type !== "DELETED") handle(event.object);
-                return settled() ? "stop" : undefined;
-              },
-              stop.signal,
-            );
-            version = last;
-          } catch (err) {
-            // 410 Gone: the version is too old; list again.
-            if ((err as { status?: number }).status === 410) version = undefined;
-            else throw err;
-          }
-        }
-      }
-      if (settled()) stop.abort();
-    };
     await Promise.all([
-      watchKind<Vmi>(RESOURCES.virtualmachineinstances, (vmi) => void onVmi(vmi)),
-      needsDataVolumes ? watchKind<DataVolume>(RESOURCES.datavolumes, onDataVolume) : Promise.resolve(),
+      follow<Vmi>(RESOURCES.virtualmachineinstances, onVmi),
+      follow<Vm>(RESOURCES.virtualmachines, onVm),
+      needsDataVolumes ? follow<DataVolume>(RESOURCES.datavolumes, onDataVolume) : Promise.resolve(),
     ]);
   } finally {
     clearTimeout(timer);
@@ -242,7 +349,18 @@ export async function waitForVms(
   }
   const vms = [...statuses.values()];
   if (failure) return { vms, outcome: "failed", failure };
-  if (running() === vms.length) return { vms, outcome: "ready" };
+  if (reached() === vms.length) return { vms, outcome: "ready" };
   if (ctx.signal.aborted) return { vms, outcome: "interrupted" };
   return { vms, outcome: "timeout" };
+}
+
+/**
+ * A DataVolume whose claim CDI reports as not bound (Pending, Bound=False): not a new one without
+ * status yet, not WaitForFirstConsumer, not importing.
+ */
+function waitsForClaim(dv: DataVolume): boolean {
+  return (
+    dv.status?.phase === "Pending" &&
+    (dv.status.conditions ?? []).some((c) => c.type === "Bound" && c.status === "False")
+  );
 }

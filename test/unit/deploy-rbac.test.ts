@@ -44,9 +44,12 @@ const appliedResources = appliedKinds.map(
     ) as ResourceName,
 );
 const waitSource = read("src/ops/wait.ts");
-const watchedKinds = [...waitSource.matchAll(/watchKind<\w+>\(RESOURCES\.(\w+)/g)].map(
+// The kinds the wait follows with kube/watch.ts listWatch (`follow<T>(RESOURCES.x, …)`), and the
+// ones cleanup --wait follows with watchUntil (its KINDS): every list and watch in watch.ts.
+const watchedKinds = [...waitSource.matchAll(/follow<\w+>\(RESOURCES\.(\w+)/g)].map(
   (m) => m[1] as ResourceName,
 );
+const listWatched = [...new Set([...watchedKinds, ...cleanupKinds.map((k) => k.resource)])];
 
 /**
  * Every KubeApi call site in src/, and what it needs. `site` is a piece of the call's line;
@@ -99,13 +102,26 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
     needs: [grant("configmaps", "list"), grant("pods", "list")],
     when: "cleanup --delete-namespace of a namespace virtwork created (foreignObjects lists every type discovery serves)",
   },
-  // src/ops/wait.ts
+  // src/kube/watch.ts listWatch, for src/ops/wait.ts waitForVms and src/ops/cleanup.ts waitUntilGone
+  {
+    file: "src/kube/watch.ts",
+    site: "const list = await api.list<T>(",
+    needs: listWatched.map((r) => grant(r, "list")),
+  },
+  { file: "src/kube/watch.ts", site: "api.watch<T>(", needs: listWatched.map((r) => grant(r, "watch")) },
+  // src/ops/wait.ts: StorageClasses (cluster-scoped) when a DataVolume reports an unbound claim
   {
     file: "src/ops/wait.ts",
-    site: "ctx.api.list<T>(resource",
-    needs: watchedKinds.map((r) => grant(r, "list")),
+    site: "const list = await ctx.api.list<StorageClass>(",
+    needs: [grant("storageclasses", "list")],
+    when: "a DataVolume without a class reports an unbound claim (without the grant the wait relies on CDI's report)",
   },
-  { file: "src/ops/wait.ts", site: "ctx.api.watch<T>(", needs: watchedKinds.map((r) => grant(r, "watch")) },
+  {
+    file: "src/ops/wait.ts",
+    site: "ctx.api.get(RESOURCES.storageclasses",
+    needs: [grant("storageclasses", "get")],
+    when: "a DataVolume on a named class reports an unbound claim (without the grant the wait relies on CDI's report)",
+  },
   // src/ops/status.ts
   {
     file: "src/ops/status.ts",
@@ -146,16 +162,6 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
     when: "cleanup --delete-namespace of a namespace virtwork created",
   },
   {
-    file: "src/ops/cleanup-wait.ts",
-    site: "ctx.api.list<KubeResource>(resource, preview.namespace, preview.selector)",
-    needs: cleanupKinds.map((k) => grant(k.resource, "list")),
-  },
-  {
-    file: "src/ops/cleanup-wait.ts",
-    site: "ctx.api.watch<KubeResource>(",
-    needs: cleanupKinds.map((k) => grant(k.resource, "watch")),
-  },
-  {
     file: "src/ops/cleanup.ts",
     site: "ctx.api.get(RESOURCES.namespaces, namespace)",
     needs: [grant("namespaces", "get")],
@@ -190,6 +196,8 @@ const NOT_GRANTED = new Set<Grant>([
   grant("pods", "list"),
   grant("routes", "get"),
   grant("configmaps", "get"),
+  grant("storageclasses", "list"),
+  grant("storageclasses", "get"),
 ]);
 
 function sourceFiles(dir: string): string[] {

@@ -5,7 +5,7 @@ import { verifyRun } from "../../ops/verify/verify.ts";
 import { toYaml } from "../../util/yaml-emit.ts";
 import { type CliContext, commandSetup } from "../context.ts";
 import { addOptions } from "../options.ts";
-import { toJsonList, toYamlDocuments } from "../output.ts";
+import { writeJsonList, writeYamlDocuments } from "../output.ts";
 import { terminalStatus } from "../progress.ts";
 import { renderSummary, runProblem, summaryData } from "../render/run.ts";
 import { renderVerify, verifyProblem } from "../render/verify.ts";
@@ -40,7 +40,9 @@ Examples:
     const { config } = report;
     if (report.outcome === "planned") {
       const { objects } = report.plan;
-      ctx.stdout(config.output === "json" ? toJsonList(objects) : toYamlDocuments(objects));
+      // Object by object: memory stays at the objects, not the objects plus the whole text.
+      if (config.output === "json") writeJsonList(objects, ctx.stdout);
+      else writeYamlDocuments(objects, ctx.stdout);
       return;
     }
     const { summary } = report;

@@ -83,7 +83,7 @@ export function renderRun(run: RunDetail): string {
   if (run.vms.length > 0) {
     out.push(
       toTable(
-        ["VM", "WORKLOAD", "ROLE", "PHASE", "STATUS", "CREATED", "SCHEDULED", "RUNNING", "ERROR"],
+        ["VM", "WORKLOAD", "ROLE", "PHASE", "STATUS", "CREATED", "SCHEDULED", "RUNNING", "READY", "ERROR"],
         run.vms.map((vm) => [
           vm.name,
           vm.workload,
@@ -93,6 +93,7 @@ export function renderRun(run: RunDetail): string {
           formatTime(vm.createdAt),
           after(vm.createdAt, vm.scheduledAt),
           after(vm.createdAt, vm.runningAt),
+          after(vm.createdAt, vm.readyAt),
           vm.error ?? "",
         ]),
       ).trimEnd(),

@@ -44,7 +44,7 @@ function counted(counts: Record<string, number>): string {
 
 export function renderSummary(s: DeploySummary): string {
   const workloads = toTable(
-    ["WORKLOAD", "VMS", "RUNNING", "FAILED"],
+    ["WORKLOAD", "VMS", "READY", "FAILED"],
     s.workloads.map((w) => [w.name, String(w.vms), String(w.ready), String(w.failed)]),
   ).trimEnd();
   if (s.outcome === "checked") {
@@ -76,6 +76,11 @@ export function renderSummary(s: DeploySummary): string {
     lines.push(
       "",
       `Created → running: p50 ${seconds(s.timings.createdToRunningP50Ms)}, p95 ${seconds(s.timings.createdToRunningP95Ms)}`,
+    );
+  }
+  if (s.timings.createdToReadyP50Ms !== undefined) {
+    lines.push(
+      `Created → ready: p50 ${seconds(s.timings.createdToReadyP50Ms)}, p95 ${seconds(s.timings.createdToReadyP95Ms)}`,
     );
   }
   lines.push("", ...removeHint(s));
@@ -122,6 +127,7 @@ export function summaryData(s: DeploySummary) {
       createdAt: v.createdAt?.toISOString(),
       scheduledAt: v.scheduledAt?.toISOString(),
       runningAt: v.runningAt?.toISOString(),
+      readyAt: v.readyAt?.toISOString(),
     })),
   };
 }

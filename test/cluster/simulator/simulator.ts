@@ -17,8 +17,15 @@
  *  - Deleting a VM deletes its VMI and DataVolumes (kube-controller-manager's garbage collector
  *    would too, from the ownerReferences, but only after its resync).
  *  - Failure injection: VM annotation `simulator.virtwork.io/fail` = `Failed` (the VMI reaches
- *    Scheduled then goes Failed; VM CrashLoopBackOff) or `Unschedulable` (the VMI stays in
- *    Scheduling with PodScheduled=False/Unschedulable; VM ErrorUnschedulable). Optional
+ *    Scheduled then goes Failed; VM CrashLoopBackOff), `Unschedulable` (the VMI stays in
+ *    Scheduling with PodScheduled=False/Unschedulable; VM ErrorUnschedulable), `ImagePull` (the
+ *    VMI stays in Scheduling; VM ErrImagePull, then ImagePullBackOff, naming the containerDisk
+ *    image) or `Quota` (the VMI stays Pending with Synchronized=False/FailedCreate: the
+ *    virt-launcher pod is forbidden by an exceeded ResourceQuota). Option `noDefaultStorageClass`
+ *    keeps DataVolumes without a class Pending, as in a cluster without a default class.
+ *    Readiness: once Running, the guest agent connects after `delays.agent` ms (AgentConnected)
+ *    and the readiness probe passes `delays.ready` ms later (VMI Ready=True); `NeverReady` keeps
+ *    Ready=False with the probe's failure (the workload's unit is not active). Optional
  *    `simulator.virtwork.io/fail-reason` sets the message. The same can be set per VM name with
  *    the `failures` option or `simulator.setFailure()`.
  *
@@ -31,7 +38,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 
-export type FailureMode = "Failed" | "Unschedulable";
+export type FailureMode = "Failed" | "Unschedulable" | "ImagePull" | "Quota" | "NeverReady";
 
 export interface PhaseDelays {
   /** ms a new VMI stays Pending before Scheduling */
@@ -42,6 +49,10 @@ export interface PhaseDelays {
   running: number;
   /** ms a DataVolume imports before Succeeded */
   dataVolume: number;
+  /** ms after Running until the guest agent connects (AgentConnected=True) */
+  agent: number;
+  /** ms after the agent connected until the readiness probe passes (Ready=True) */
+  ready: number;
 }
 
 export interface SimulatorOptions {
@@ -56,6 +67,11 @@ export interface SimulatorOptions {
   missingStorageClasses?: string[];
   /** namespaces to leave alone when watching all namespaces (the sandbox skips test namespaces) */
   ignoreNamespace?: (namespace: string) => boolean;
+  /**
+   * DataVolumes that name no storage class stay Pending (Bound=False, "PVC … Pending"), as CDI
+   * reports them in a cluster without a default StorageClass
+   */
+  noDefaultStorageClass?: boolean;
   /** VM name → failure mode (in addition to the VM annotation) */
   failures?: Record<string, FailureMode>;
   log?: (msg: string) => void;
@@ -76,7 +92,14 @@ export interface Simulator {
 
 export const FAIL_ANNOTATION = "simulator.virtwork.io/fail";
 export const FAIL_REASON_ANNOTATION = "simulator.virtwork.io/fail-reason";
-export const DEFAULT_DELAYS: PhaseDelays = { scheduling: 200, scheduled: 200, running: 300, dataVolume: 300 };
+export const DEFAULT_DELAYS: PhaseDelays = {
+  scheduling: 200,
+  scheduled: 200,
+  running: 300,
+  dataVolume: 300,
+  agent: 0,
+  ready: 0,
+};
 
 interface OwnerRef {
   apiVersion: string;
@@ -278,16 +301,30 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   function failureOf(vm: VM): { mode: FailureMode; message: string } | undefined {
     const a = vm.metadata.annotations?.[FAIL_ANNOTATION];
+    const byAnnotation: Record<string, FailureMode> = {
+      unschedulable: "Unschedulable",
+      imagepull: "ImagePull",
+      quota: "Quota",
+      neverready: "NeverReady",
+    };
     const mode =
-      failures.get(vm.metadata.name) ??
-      (a ? (a.toLowerCase() === "unschedulable" ? "Unschedulable" : "Failed") : undefined);
+      failures.get(vm.metadata.name) ?? (a ? (byAnnotation[a.toLowerCase()] ?? "Failed") : undefined);
     if (!mode) return undefined;
-    const message =
-      vm.metadata.annotations?.[FAIL_REASON_ANNOTATION] ??
-      (mode === "Unschedulable"
-        ? "0/1 nodes are available: 1 Insufficient devices.kubevirt.io/kvm. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
-        : "server error. command SyncVMI failed: \"LibvirtError(Code=1, Domain=10, Message='internal error: qemu unexpectedly closed the monitor')\"");
-    return { mode, message };
+    const image =
+      (vm.spec?.template?.spec?.volumes as { containerDisk?: { image?: string } }[] | undefined)?.find(
+        (v) => v.containerDisk?.image,
+      )?.containerDisk?.image ?? "quay.io/containerdisks/fedora:latest";
+    const defaults: Record<FailureMode, string> = {
+      Unschedulable:
+        "0/1 nodes are available: 1 Insufficient devices.kubevirt.io/kvm. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
+      Failed:
+        "server error. command SyncVMI failed: \"LibvirtError(Code=1, Domain=10, Message='internal error: qemu unexpectedly closed the monitor')\"",
+      ImagePull: `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": not found`,
+      NeverReady:
+        "readiness probe failed: systemctl is-active --quiet virtwork-workload.service: inactive (exit status 3)",
+      Quota: `failed to create virtual machine pod: pods "virt-launcher-${vm.metadata.name}-x7k2p" is forbidden: exceeded quota: virtwork-quota, requested: requests.memory=2Gi, used: requests.memory=6Gi, limited: requests.memory=6Gi`,
+    };
+    return { mode, message: vm.metadata.annotations?.[FAIL_REASON_ANNOTATION] ?? defaults[mode] };
   }
 
   async function get<T>(
@@ -400,7 +437,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       const phase = dv.status?.phase;
       const ts = nowIso();
       let status: Record<string, unknown>;
-      if (sc !== undefined && missing.has(sc)) {
+      if ((sc !== undefined && missing.has(sc)) || (sc === undefined && opts.noDefaultStorageClass)) {
         ready = false;
         status = {
           phase: "Pending",
@@ -413,7 +450,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
                 type: "Bound",
                 status: "False",
                 reason: "Pending",
-                message: `PVC ${name} Pending; storageclass.storage.k8s.io "${sc}" not found`,
+                // CDI's words: a claim on a class that does not exist says so; one without a
+                // class, in a cluster without a default class, only says Pending.
+                message:
+                  sc === undefined
+                    ? `PVC ${name} Pending`
+                    : `PVC ${name} Pending; storageclass.storage.k8s.io "${sc}" not found`,
               },
               { type: "Ready", status: "False", reason: "Pending", message: "" },
               { type: "Running", status: "False", reason: "Pending", message: "" },
@@ -474,7 +516,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     return wait === undefined ? { ready } : { ready, wait };
   }
 
-  async function setVMStatus(vm: VM, printable: string, ready: boolean, created: boolean, reason?: string) {
+  async function setVMStatus(
+    vm: VM,
+    printable: string,
+    ready: boolean,
+    created: boolean,
+    reason?: string,
+    message?: string,
+  ) {
     const namespace = vm.metadata.namespace ?? "";
     const prev = vm.status as { conditions?: Condition[] } | undefined;
     const ts = nowIso();
@@ -496,7 +545,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
                 status: "False",
                 reason: reason ?? (created ? "GuestNotRunning" : "VMINotExists"),
                 message: reason
-                  ? printable
+                  ? (message ?? printable)
                   : created
                     ? "Guest VM is not reported as running"
                     : "VMI does not exist",
@@ -526,6 +575,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     phase: string,
     failure: { mode: FailureMode; message: string } | undefined,
     prev?: VMI,
+    runningForMs = 0,
   ) {
     const namespace = vm.metadata.namespace ?? "";
     const name = vm.metadata.name;
@@ -554,10 +604,24 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     };
     let conditions: Condition[];
     if (phase === "Running") {
+      // The guest agent connects after `agent` ms, the readiness probe (run through it) passes
+      // `ready` ms later — never in the NeverReady mode.
+      const agent = runningForMs >= delays.agent;
+      const ready = agent && runningForMs >= delays.agent + delays.ready && failure?.mode !== "NeverReady";
       conditions = [
-        { type: "Ready", status: "True", lastProbeTime: null },
+        ready
+          ? { type: "Ready", status: "True", lastProbeTime: null }
+          : {
+              type: "Ready",
+              status: "False",
+              reason: "GuestNotReady",
+              message: agent
+                ? (failure?.message ?? "readiness probe failed: inactive")
+                : "guest agent not connected",
+              lastProbeTime: null,
+            },
         { type: "LiveMigratable", status: "True", lastProbeTime: null },
-        { type: "AgentConnected", status: "True", lastProbeTime: null },
+        ...(agent ? [{ type: "AgentConnected", status: "True", lastProbeTime: null }] : []),
       ];
       Object.assign(base, {
         nodeName,
@@ -587,6 +651,23 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         },
       ];
       Object.assign(base, { nodeName, reason: failure?.message ?? "" });
+    } else if (phase === "Pending" && failure?.mode === "Quota") {
+      conditions = [
+        {
+          type: "Ready",
+          status: "False",
+          reason: "GuestNotRunning",
+          message: "Guest VM is not reported as running",
+          lastProbeTime: null,
+        },
+        {
+          type: "Synchronized",
+          status: "False",
+          reason: "FailedCreate",
+          message: failure.message,
+          lastProbeTime: null,
+        },
+      ];
     } else if (phase === "Scheduling" && failure?.mode === "Unschedulable") {
       conditions = [
         {
@@ -686,7 +767,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     let target = phase;
     if (step) {
       const [next, delayName] = step;
-      const stuck = phase === "Scheduling" && failure?.mode === "Unschedulable";
+      const stuck =
+        (phase === "Scheduling" && (failure?.mode === "Unschedulable" || failure?.mode === "ImagePull")) ||
+        (phase === "Pending" && failure?.mode === "Quota");
       const left = (since.get(vmiKey) ?? 0) + delays[delayName] - Date.now();
       if (!stuck && left <= 0) {
         target = phase === "Scheduled" && failure?.mode === "Failed" ? "Failed" : next;
@@ -694,7 +777,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         schedule(key, left);
       }
     }
-    const desired = vmiStatus(vm, target, failure, vmi);
+    // Running: come back when the agent connects and when the probe passes.
+    const runningFor = phase === "Running" ? Date.now() - (since.get(vmiKey) ?? Date.now()) : 0;
+    const nextStep = (t: number) => [delays.agent, delays.agent + delays.ready].find((d) => d > t);
+    if (target === "Running" && phase === "Running") {
+      const next = nextStep(runningFor);
+      if (next !== undefined) schedule(key, next - runningFor + 5);
+    }
+    const desired = vmiStatus(vm, target, failure, vmi, runningFor);
     if (statusKey(desired) !== statusKey(vmi.status)) {
       const labels =
         target === "Pending" || target === "Scheduling" ? undefined : { "kubevirt.io/nodeName": nodeName };
@@ -717,6 +807,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         log(`VirtualMachineInstance ${key} → ${target} (sent ${new Date(sent).toISOString()})`);
         const after = NEXT[target];
         if (after) schedule(key, delays[after[1]]);
+        else if (target === "Running") {
+          const next = nextStep(0);
+          if (next !== undefined) schedule(key, next + 5);
+        }
       }
     }
     switch (target) {
@@ -724,11 +818,25 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         await setVMStatus(vm, "Running", true, true);
         break;
       case "Failed":
-        await setVMStatus(vm, "CrashLoopBackOff", false, true, "CrashLoopBackOff");
+        await setVMStatus(vm, "CrashLoopBackOff", false, true, "CrashLoopBackOff", failure?.message);
         break;
       case "Scheduling":
         if (failure?.mode === "Unschedulable") {
           await setVMStatus(vm, "ErrorUnschedulable", false, true, "Unschedulable");
+          break;
+        }
+        if (failure?.mode === "ImagePull") {
+          // kubelet: ErrImagePull on the first failed pull, ImagePullBackOff while it backs off.
+          const first = Date.now() - (since.get(vmiKey) ?? 0) < 1000;
+          if (first) schedule(key, 1000);
+          await setVMStatus(
+            vm,
+            first ? "ErrImagePull" : "ImagePullBackOff",
+            false,
+            true,
+            first ? "ErrImagePull" : "ImagePullBackOff",
+            first ? failure.message : `Back-off pulling image: ${failure.message}`,
+          );
           break;
         }
         await setVMStatus(vm, "Starting", false, true);

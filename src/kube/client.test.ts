@@ -1,0 +1,110 @@
+/**
+ * Credentials that change while virtwork runs, against a real local HTTP server that checks the
+ * Authorization header the way an API server checks bearer tokens: a rotated token file is read
+ * again, and an exec plugin is run again once its token expired.
+ */
+import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { KubeClient } from "./client.ts";
+import { connect } from "./connect.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "virtwork-client-"));
+let server: Server;
+let url = "";
+const accepted = new Set<string>();
+const seen: string[] = [];
+
+before(async () => {
+  server = createServer((req, res) => {
+    const token = (req.headers.authorization ?? "").replace(/^Bearer /, "");
+    seen.push(token);
+    if (!accepted.has(token)) {
+      res.writeHead(401, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ kind: "Status", reason: "Unauthorized", code: 401, message: "Unauthorized" }));
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ kind: "NamespaceList", items: [], metadata: { resourceVersion: "1" } }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+after(() => server.close());
+
+function kubeconfig(user: Record<string, unknown>): string {
+  const file = join(dir, `kc-${Math.random().toString(16).slice(2)}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "c", cluster: { server: url } }],
+      users: [{ name: "u", user }],
+      contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+      "current-context": "c",
+    }),
+  );
+  return file;
+}
+
+async function client(file: string): Promise<KubeClient> {
+  const connection = await connect({ kubeconfig: file, env: { PATH: process.env.PATH } });
+  return KubeClient.create(connection, { qps: 100, burst: 100 });
+}
+
+const list = (c: KubeClient) => c.request("GET", "/api/v1/namespaces", { call: { verb: "list" } });
+
+describe("credentials that change during a run", () => {
+  it("a rotated token file is read again (at the latest on the next 401)", async () => {
+    const tokenFile = join(dir, "token");
+    writeFileSync(tokenFile, "old-token\n");
+    accepted.clear();
+    accepted.add("old-token");
+    const c = await client(kubeconfig({ "token-file": tokenFile }));
+    await list(c);
+    // The token rotates: the server now only takes the new one.
+    writeFileSync(tokenFile, "new-token\n");
+    accepted.clear();
+    accepted.add("new-token");
+    seen.length = 0;
+    await list(c);
+    assert.deepEqual(seen, ["old-token", "new-token"]);
+    c.close();
+  });
+
+  it("an exec plugin's token is asked for again once it expired", async () => {
+    const counter = join(dir, "exec-count");
+    writeFileSync(counter, "0");
+    const plugin = join(dir, "exec-plugin.sh");
+    // Each call hands out a new token that expires in one second.
+    writeFileSync(
+      plugin,
+      `#!/bin/sh
+n=$(( $(cat '${counter}') + 1 ))
+echo $n > '${counter}'
+exp=$(date -u -d '+1 second' +%Y-%m-%dT%H:%M:%SZ)
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-%s","expirationTimestamp":"%s"}}' "$n" "$exp"
+`,
+    );
+    chmodSync(plugin, 0o755);
+    accepted.clear();
+    for (let i = 1; i < 20; i++) accepted.add(`exec-${i}`);
+    const c = await client(
+      kubeconfig({ exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } }),
+    );
+    seen.length = 0;
+    await list(c);
+    await list(c);
+    await new Promise((r) => setTimeout(r, 2500));
+    await list(c);
+    const calls = Number(readFileSync(counter, "utf8").trim());
+    assert.ok(calls >= 2, `plugin ran ${calls} times`);
+    assert.equal(seen[0], seen[1], "the token is reused while it is valid");
+    assert.notEqual(seen[2], seen[0], `a fresh token after expiry: ${seen.join(", ")}`);
+    c.close();
+  });
+});
