@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the local test cluster: etcd + kube-apiserver (TLS, RBAC, static tokens) +
-# kube-controller-manager (namespace and garbage-collector controllers only), installs the
+# kube-controller-manager (namespace, garbage-collector and resourcequota controllers only), installs the
 # real KubeVirt/CDI CRDs and writes kubeconfigs under $CLUSTER_DIR (default: <repo>/.cluster).
 #
 # Idempotent: when a healthy cluster already runs from $CLUSTER_DIR it is reused; stale
@@ -218,9 +218,9 @@ kubeconfig "$CLUSTER_DIR/limited.kubeconfig" "limited:$LIMITED_TOKEN"
 kubeconfig "$CLUSTER_DIR/simulator.kubeconfig" "simulator:$SIMULATOR_TOKEN"
 kubeconfig "$CLUSTER_DIR/kcm.kubeconfig" "kcm:$KCM_TOKEN"
 
-# --- kube-controller-manager: namespace finalization + ownerReference garbage collection -----
+# --- kube-controller-manager: namespace finalization, ownerReference GC, ResourceQuota usage ---
 launch kcm "$K8S_BIN/kube-controller-manager" --kubeconfig="$CLUSTER_DIR/kcm.kubeconfig" \
-  --controllers=namespace-controller,garbage-collector-controller \
+  --controllers=namespace-controller,garbage-collector-controller,resourcequota-controller \
   --leader-elect=false --use-service-account-credentials=false \
   --bind-address=127.0.0.1 --secure-port=0 --v=1
 sleep 1
