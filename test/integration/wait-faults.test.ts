@@ -129,7 +129,7 @@ async function lane(index: number, runs: number, token: string, caFile: string, 
   return outcomes;
 }
 
-test("25 runs through watch/list faults, cut and killed connections, early-closed watches and latency all end ready", async () => {
+test("25 runs through watch/list faults, cut and killed connections, early-closed watches and latency all end ready", async (t) => {
   const cluster = await startCluster();
   const token = cluster.kubeConfig("admin").getCurrentUser()?.token ?? "";
   assert.ok(token, "admin token");
@@ -140,6 +140,9 @@ test("25 runs through watch/list faults, cut and killed connections, early-close
   assert.equal(all.length, 25);
   for (const s of SCENARIOS) {
     const runs = all.filter((o) => o.scenario === s.name);
+    t.diagnostic(
+      `${s.name}: 5 runs ready; faults applied ${runs.map((o) => o.applied).join(", ")}; watch requests ${runs.map((o) => o.watches).join(", ")}`,
+    );
     assert.equal(runs.length, 5, s.name);
     // Faults hit the wait, not only the creates: each run needed more than one watch per kind.
     assert.ok(
