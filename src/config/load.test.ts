@@ -306,7 +306,7 @@ GLOBAL.push(
     env: "VIRTWORK_QPS",
     fileKey: "qps",
     values: { file: 5, env: "6", flag: "7" },
-    expected: { default: 50, file: 5, env: 6, flag: 7 },
+    expected: { default: 100, file: 5, env: 6, flag: 7 },
     get: (c) => c.qps,
   },
   {
@@ -315,7 +315,7 @@ GLOBAL.push(
     env: "VIRTWORK_BURST",
     fileKey: "burst",
     values: { file: 5, env: "6", flag: "7" },
-    expected: { default: 100, file: 5, env: 6, flag: 7 },
+    expected: { default: 500, file: 5, env: 6, flag: 7 },
     get: (c) => c.burst,
   },
   {

@@ -458,15 +458,19 @@ export const SETTINGS = {
     flag: "qps",
     env: "VIRTWORK_QPS",
     parse: asInt(1, 10000),
-    default: 50,
-    cli: { value: "<n>", help: "client-side limit of API requests per second", on: ["run", "cleanup"] },
+    default: 100,
+    cli: {
+      value: "<n>",
+      help: "client-side limit of API requests per second, halved while the server answers 429",
+      on: ["run", "cleanup"],
+    },
   }),
   burst: setting({
     key: "burst",
     flag: "burst",
     env: "VIRTWORK_BURST",
     parse: asInt(1, 10000),
-    default: 100,
+    default: 500,
     cli: { value: "<n>", help: "requests allowed in a burst above --qps", on: ["run", "cleanup"] },
   }),
   output: setting({
