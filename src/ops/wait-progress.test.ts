@@ -5,7 +5,7 @@ import { type VmStatus, waitProgress } from "./wait.ts";
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 const vms: VmStatus[] = [
-  { name: "cpu-0", workload: "cpu", phase: "Running", createdAt: at(0) },
+  { name: "cpu-0", workload: "cpu", phase: "Running", createdAt: at(0), reached: true },
   { name: "db-0", workload: "database", phase: "Pending", createdAt: at(1), conditions: "Ready=False" },
   { name: "disk-0", workload: "disk", phase: "Scheduled", createdAt: at(2) },
   { name: "net-0", workload: "network", phase: "Pending", createdAt: at(3) },
@@ -20,10 +20,16 @@ test("the wait line: time against the deadline, counts by phase, the longest-wai
 });
 
 test("a timeout names the slowest VMs and what to raise", () => {
-  const message = timeoutMessage(600, vms, { namespace: "perf", runId: "r1" });
+  const message = timeoutMessage(600, vms, { namespace: "perf", runId: "r1" }, "running");
   assert.match(
     message,
     /^timed out after 600s: 3 of 4 VMs are not running, slowest: db-0 \(Pending: Ready=False\); disk-0/,
+  );
+  // --wait-for ready (the default): a VM that runs but is not ready yet counts as pending.
+  const notReady = vms.map((v) => ({ ...v, reached: false }));
+  assert.match(
+    timeoutMessage(600, notReady, { namespace: "perf", runId: "r1" }),
+    /^timed out after 600s: 4 of 4 VMs are not ready, slowest: cpu-0 \(Running\); db-0/,
   );
   assert.match(
     message,
