@@ -160,7 +160,7 @@ describe("--wait-for ready (default) waits for the readiness probe, running does
     assert.equal(res.code, 1, res.stderr);
     assert.match(
       errorLines(res.stderr)[0] ?? "",
-      /timed out after 5s: 1 of 1 VMs are not ready: virtwork-cpu-0 \(Running: Ready=False \(GuestNotReady: readiness probe failed/,
+      /timed out after 5s: 1 of 1 VMs are not ready, slowest: virtwork-cpu-0 \(Running: Ready=False \(GuestNotReady: readiness probe failed/,
     );
     const running = await virtwork(
       ["run", "-n", ns.name, "--workloads", "cpu", "--wait-for", "running", "-o", "json", "--timeout", "60"],
