@@ -39,6 +39,11 @@ export class KubeApi {
     this.bound = signal;
   }
 
+  /** The same API without the bound signal (for the report after an interruption). */
+  unbound(): KubeApi {
+    return new KubeApi(this.client);
+  }
+
   /** The same API whose every call also stops when `signal` aborts. */
   withSignal(signal: AbortSignal): KubeApi {
     return new KubeApi(this.client, this.bound ? AbortSignal.any([this.bound, signal]) : signal);

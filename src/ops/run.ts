@@ -112,7 +112,8 @@ export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions
   const interrupted = async (s: DeploySummary): Promise<DeploySummary> => {
     if (options.dryRun === "server") return s;
     try {
-      s.inCluster = await countRunObjects(ctx.api, plan.namespace, plan.runId);
+      // After the signal: counted with calls that the signal does not abort.
+      s.inCluster = await countRunObjects(ctx.api.unbound(), plan.namespace, plan.runId);
     } catch (err) {
       ctx.logger.warn("could not count the run's objects in the cluster", { error: (err as Error).message });
     }
@@ -124,17 +125,6 @@ export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions
     if (err instanceof ApplyConflict)
       return deploySummary(plan, state.applied, "failed", plannedStatuses(plan, state.applied), err.message);
     if (state.waited === undefined && (err instanceof Interrupted || ctx.signal.aborted)) {
-      // Ctrl-C during discovery: nothing was created.
-      if (state.applied.objects.length === 0 && !state.applied.namespaceCreated) {
-        ctx.emit({ type: "interrupted", stage: "preflight" });
-        return deploySummary(
-          plan,
-          state.applied,
-          "interrupted",
-          plannedStatuses(plan, state.applied),
-          "interrupted before anything was created",
-        );
-      }
       ctx.emit({ type: "interrupted", stage: "apply" });
       return interrupted(
         deploySummary(

@@ -59,7 +59,7 @@ describe("aborting and failing fast", () => {
       const res = await run.result;
       assert.equal(res.code, 130, res.stderr);
       assert.ok(Date.now() - t0 < 5_000, `exited ${Date.now() - t0} ms after SIGINT`);
-      assert.match(res.stderr, /Interrupted: interrupted before anything was created/);
+      assert.match(res.stderr, /Interrupted: nothing created/);
     } finally {
       await proxy.stop();
     }
