@@ -87,9 +87,10 @@ for (const makeBackend of BACKENDS) {
       assert.match(stdout, /^Settings:\n {2}namespace: virtwork$/m);
       assert.match(
         stdout,
-        /^virtwork-cpu-0\s+cpu\s+-\s+Running\s+ready\s+2026-04-01 08:00:01Z\s+\+2s\s+\+30s$/m,
+        // CREATED, then SCHEDULED, RUNNING and READY after it (this fixture records ready when running).
+        /^virtwork-cpu-0\s+cpu\s+-\s+Running\s+ready\s+2026-04-01 08:00:01Z\s+\+2s\s+\+30s\s+\+30s$/m,
       );
-      assert.match(stdout, /^virtwork-network-client-0\s+network\s+client\s+-\s+planned\s+-\s+-\s+-$/m);
+      assert.match(stdout, /^virtwork-network-client-0\s+network\s+client\s+-\s+planned\s+-\s+-\s+-\s+-$/m);
       assert.match(stdout, /vm_running\s+VM virtwork-cpu-0 is running after 30\.0s/);
       assert.match(stdout, /execution_completed\s+run failed after 192\.0s \(1 of 3 VMs failed\)/);
 
