@@ -84,7 +84,7 @@ describe("virtwork run in a terminal", () => {
     assert.match(shown, /^ ✓ Ensuring the namespace: 1 already present /m);
     assert.match(shown, /^ ✓ Creating virtual machines: 3 created \(\d+\.\ds\)$/m);
     assert.match(shown, /^ ✓ Creating secrets: 3 created /m);
-    assert.match(shown, /^ ✓ Waiting for the VMs to run: 3\/3 running /m);
+    assert.match(shown, /^ ✓ Waiting for the VMs to run: 3\/3 running, 3 ready /m);
     // No glued lines: a step mark only ever starts a line, a log line never follows progress text.
     for (const line of screen) {
       assert.ok(!/.[✓✗] /.test(line.slice(2)), `glued: ${line}`);
