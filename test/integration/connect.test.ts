@@ -92,12 +92,12 @@ describe("credentials and proxies like kubectl", () => {
     await ns.simulate({ delays: { scheduling: 1000, scheduled: 1000, running: 6000, dataVolume: 300 } });
     const token = cluster.kubeConfig("admin").getCurrentUser()?.token ?? "";
     const counter = join(dir, "exec-count");
-    writeFileSync(counter, "0");
+    writeFileSync(counter, "");
     const plugin = join(dir, "exec-plugin.sh");
     writeFileSync(
       plugin,
       `#!/bin/sh
-echo $(( $(cat '${counter}') + 1 )) > '${counter}'
+echo call >> '${counter}'
 exp=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)
 printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}' '${token}' "$exp"
 `,
@@ -120,7 +120,9 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
     ).finally(() => proxy.stop());
     assert.equal(res.code, 0, res.stderr);
     assert.equal(parseJson<{ outcome: string }>(res).outcome, "ready");
-    const calls = Number(readFileSync(counter, "utf8").trim());
+    // One appended line per call: concurrent calls cannot lose a count (a read-then-write
+    // counter could read the file while another call had just truncated it).
+    const calls = readFileSync(counter, "utf8").split("\n").filter(Boolean).length;
     // Once at start, then again after each expiry, for the next watch request.
     assert.ok(calls >= 3, `the plugin ran ${calls} times during a ${res.ms} ms run`);
   });
