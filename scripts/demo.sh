@@ -37,8 +37,11 @@ trap 'exit 130' INT TERM
 start=$(date +%s)
 mkdir -p "$VIRTWORK_CLUSTER_DIR"
 echo "demo: starting the sandbox in $VIRTWORK_CLUSTER_DIR …"
-bash "$CLUSTER_SRC_DIR/cluster-up.sh" >"$VIRTWORK_CLUSTER_DIR/up.log" 2>&1 ||
-  { cat "$VIRTWORK_CLUSTER_DIR/up.log"; exit 1; }
+# The full build output goes to up.log; the step lines ("[cluster] building etcd …", "… built in
+# 212s") are shown as they come, so a cold build is never minutes of silence.
+bash "$CLUSTER_SRC_DIR/cluster-up.sh" 2>&1 | tee "$VIRTWORK_CLUSTER_DIR/up.log" |
+  { grep --line-buffered '^\[cluster\]' | sed -u 's/^\[cluster\] /demo:   /' || true; } ||
+  { tail -n 40 "$VIRTWORK_CLUSTER_DIR/up.log"; echo "demo: starting the sandbox failed; the whole log: $VIRTWORK_CLUSTER_DIR/up.log" >&2; exit 1; }
 node --experimental-strip-types test/cluster/simulator/main.ts --quiet --delay-ms 1000 --dv-delay-ms 2000 \
   --kubeconfig "$VIRTWORK_CLUSTER_DIR/simulator.kubeconfig" 2>"$VIRTWORK_CLUSTER_DIR/simulator.log" &
 sim_pid=$!
