@@ -35,3 +35,16 @@ export interface ServiceSpec {
    */
   perVmDns?: boolean;
 }
+
+/**
+ * A VM's readiness probe as KubeVirt takes it (`spec.template.spec.readinessProbe`): an exec
+ * probe runs `command` in the guest through the QEMU guest agent (guest-exec); exit 0 is ready.
+ */
+export interface ReadinessProbe {
+  exec: { command: string[] };
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  failureThreshold: number;
+  successThreshold: number;
+}

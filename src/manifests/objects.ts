@@ -5,7 +5,7 @@ import type {
 } from "@kubevirt-ui-ext/kubevirt-api/kubernetes";
 import type { V1VirtualMachine } from "@kubevirt-ui-ext/kubevirt-api/kubevirt";
 import type { Quantity } from "../util/quantity.ts";
-import type { DataDisk, ServiceSpec } from "./inputs.ts";
+import type { DataDisk, ReadinessProbe, ServiceSpec } from "./inputs.ts";
 import { LABEL_COMPONENT, LABEL_ROLE, type Labels } from "./labels.ts";
 import { dataVolumeName } from "./names.ts";
 
@@ -76,6 +76,8 @@ export interface VirtualMachineInput {
   terminationGracePeriodSeconds?: number;
   /** The VM's DNS name behind a headless Service: hostname is the VM name. */
   subdomain?: string;
+  /** Through the guest agent: the workload's units are active (workloads/readiness.ts). */
+  readinessProbe?: ReadinessProbe;
 }
 
 /**
@@ -123,6 +125,7 @@ export function virtualMachine(input: VirtualMachineInput): VirtualMachine {
             },
           },
           networks: [{ name: "default", pod: {} }],
+          ...(input.readinessProbe ? { readinessProbe: input.readinessProbe } : {}),
           volumes: [
             { name: "containerdisk", containerDisk: { image: input.image } },
             { name: "cloudinitdisk", cloudInitNoCloud: { secretRef: { name: input.secretName } } },

@@ -151,7 +151,11 @@ describe("plan", () => {
     const userdata = secrets[0]?.stringData?.userdata ?? "";
     assert.ok(userdata.startsWith("#cloud-config\n"));
     const doc = parse(userdata, { version: "1.1" });
-    assert.deepEqual(doc.packages, ["stress-ng"]);
+    assert.deepEqual(
+      doc.packages,
+      ["qemu-guest-agent", "stress-ng"],
+      "the agent the readiness probe runs through, then the workload's",
+    );
     assert.equal(doc.users, undefined, "no guest user without credentials");
   });
 

@@ -1,6 +1,7 @@
 import { MAX_USERDATA_BYTES, renderCloudConfig } from "../cloudinit/cloud-config.ts";
 import type { Config } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
+import type { ReadinessProbe } from "../manifests/inputs.ts";
 import { runLabels, workloadLabels } from "../manifests/labels.ts";
 import { cloudInitSecretName, dataVolumeName, dns1123LabelProblem, vmName } from "../manifests/names.ts";
 import {
@@ -14,7 +15,9 @@ import {
   workloadService,
 } from "../manifests/objects.ts";
 import { fedora, type GuestProfile } from "../workloads/guest.ts";
+import { guestReadiness, withReadiness } from "../workloads/readiness.ts";
 import type { Registry } from "../workloads/registry.ts";
+import { unitsStartedBy } from "../workloads/systemd.ts";
 import { guestOf, type Workload } from "../workloads/types.ts";
 
 export interface PlannedVm {
@@ -95,19 +98,29 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
     for (const roleOutput of output.roles) {
       const { role, vmCount: roleVmCount } = roleOutput;
       const where = `workload "${workload.name}"${role ? ` role "${role}"` : ""}`;
-      let shared: string | undefined;
-      const userdataOf = (index: number): string => {
+      let shared: { userdata: string; probe: ReadinessProbe } | undefined;
+      const guestOfVm = (index: number): { userdata: string; probe: ReadinessProbe } => {
         if (shared !== undefined) return shared;
-        const text = renderCloudConfig(guestOf(roleOutput, index), config.ssh);
+        const own = guestOf(roleOutput, index);
+        // The probe checks the units this very runcmd starts: one list, read back from it.
+        const units = unitsStartedBy(own.runcmd);
+        if (units.length === 0) {
+          throw new Error(
+            `${where}: starts no systemd unit (enableNow in its runcmd), so its readiness probe has nothing to check`,
+          );
+        }
+        const readiness = guestReadiness(guest, units);
+        const text = renderCloudConfig(withReadiness(own, readiness), config.ssh);
         const size = Buffer.byteLength(text);
         if (size > MAX_USERDATA_BYTES) {
           throw new UsageError(
             `${where}: cloud-init user-data is ${size} bytes, over the 1 MiB Secret limit; shorten params or SSH keys`,
           );
         }
+        const out = { userdata: text, probe: readiness.probe };
         // Roles whose VMs share one config render it once (1000 VMs plan in milliseconds).
-        if (typeof roleOutput.guest !== "function") shared = text;
-        return text;
+        if (typeof roleOutput.guest !== "function") shared = out;
+        return out;
       };
       const dataDisks = output.dataDisks.filter(
         (d) => d.roles === undefined || (role !== undefined && d.roles.includes(role)),
@@ -120,7 +133,7 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
         const name = vmName(workload.name, i, role);
         const problem = dns1123LabelProblem(name);
         if (problem) throw new UsageError(`VM name "${name}" (workload "${workload.name}"): ${problem}`);
-        const userdata = userdataOf(i);
+        const { userdata, probe } = guestOfVm(i);
         const secretName = cloudInitSecretName(name);
         const labels = workloadLabels(runId, workload.name, role);
         secrets.push(
@@ -142,6 +155,7 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
           ...(cpuRequest ? { cpuRequest } : {}),
           ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}),
           ...(backsService ? { subdomain: perVmDns.name } : {}),
+          readinessProbe: probe,
         };
         machines.push(virtualMachine(vmInput));
         const vm: PlannedVm = {

@@ -31,6 +31,12 @@ export interface GuestProfile {
     /** The unit that starts the server; active only once the server accepts connections. */
     serviceUnit: string;
   };
+  /**
+   * The QEMU guest agent KubeVirt's readiness probe runs through (readiness.ts). `confined`:
+   * the distribution's agent refuses guest-exec (the RPC filter in /etc/sysconfig/qemu-ga) and
+   * SELinux confines what it runs, so the guest must open exactly what the probe needs.
+   */
+  guestAgent: { package: string; unit: string; confined: boolean };
   /** runcmd that makes sch_netem loadable, when the distribution ships it separately. */
   netemModules?: string[];
   tcPath: string;
@@ -62,6 +68,8 @@ export const fedora: GuestProfile = {
     initdb: "postgresql-setup --initdb",
     serviceUnit: "postgresql.service",
   },
+  // Fedora's and RHEL's agent ship with guest-exec off and run confined (virt_qemu_ga_t).
+  guestAgent: { package: "qemu-guest-agent", unit: "qemu-guest-agent.service", confined: true },
   netemModules: ["bash", "-c", 'dnf install -y "kernel-modules-extra-$(uname -r)" || true'],
   tcPath: "/usr/sbin/tc",
   stressPath: "/usr/bin/stress-ng",
@@ -114,6 +122,8 @@ export const debian: GuestProfile = {
     procps: "procps",
   },
   postgresql: debianPostgresql,
+  // Debian's agent allows every RPC and runs unconfined (no RPC filter, AppArmor has no profile for it).
+  guestAgent: { package: "qemu-guest-agent", unit: "qemu-guest-agent.service", confined: false },
   tcPath: "/usr/sbin/tc",
   stressPath: "/usr/bin/stress-ng",
   iperf3Path: "/usr/bin/iperf3",

@@ -23,6 +23,21 @@ export function enableNow(...units: string[]): string[][] {
   return [["systemctl", "daemon-reload"], ...units.map((u) => ["systemctl", "enable", "--now", u])];
 }
 
+/**
+ * The units a runcmd enables and starts (its `enableNow` lines), in order: read back from the
+ * runcmd cloud-init runs, so the readiness probe checks exactly what the guest starts.
+ */
+export function unitsStartedBy(runcmd: readonly (readonly string[])[]): string[] {
+  return runcmd
+    .filter(
+      (argv) => argv.length === 4 && argv[0] === "systemctl" && argv[1] === "enable" && argv[2] === "--now",
+    )
+    .map((argv) => argv[3] as string);
+}
+
+/** A unit name systemd accepts and no shell or argv position can misread. */
+export const UNIT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@:-]*\.(service|socket|target|timer|path|mount)$/;
+
 /** The unit file of a long-running workload process: Type=simple, restarted forever. */
 export function simpleServiceFile(
   name: string,

@@ -5,11 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { dirname } from "node:path";
 import { parse } from "yaml";
 import { CLOUD_CONFIG_HEADER, renderCloudConfig } from "../cloudinit/cloud-config.ts";
 import type { GuestConfig } from "../cloudinit/guest-config.ts";
-import { fedora, type GuestProfile } from "./guest.ts";
+import { debian, fedora, type GuestProfile } from "./guest.ts";
 import { resolveParams, type SourcedValue } from "./params.ts";
+import { AGENT_SETUP } from "./readiness.ts";
 import { guestOf, type Workload, type WorkloadOutput } from "./types.ts";
 
 export interface ParsedFile {
@@ -69,6 +71,34 @@ export function roleUserData(output: WorkloadOutput, role?: string, index = 0): 
   const found = output.roles.find((r) => r.role === role);
   assert.ok(found, `role ${role ?? "(single)"} exists`);
   return parseUserData(guestOf(found, index));
+}
+
+/**
+ * Planned user-data without what the plan adds for readiness (the guest agent's package, its
+ * start and setup, the probe helper), i.e. the workload's own part; the readiness part is
+ * checked by src/plan/readiness.test.ts. Keeps a list absent when only readiness filled it.
+ */
+export function workloadPart<T extends Partial<ParsedUserData>>(doc: T): T {
+  const agent = (a: unknown[]) =>
+    a.join(" ") === `systemctl enable --now ${debian.guestAgent.unit}` ||
+    (a.length === 1 && a[0] === AGENT_SETUP);
+  const keep = <V>(list: V[] | undefined, own: (v: V) => boolean): V[] | undefined => {
+    const kept = list?.filter(own);
+    return kept?.length ? kept : undefined;
+  };
+  const out: T = { ...doc };
+  const packages = keep(doc.packages, (p) => p !== debian.guestAgent.package);
+  const files = keep(doc.write_files, (f) => !f.path.startsWith(`${dirname(AGENT_SETUP)}/`));
+  const runcmd = keep(doc.runcmd, (a) => !agent(a));
+  for (const [key, value] of [
+    ["packages", packages],
+    ["write_files", files],
+    ["runcmd", runcmd],
+  ] as const) {
+    if (value) (out as Record<string, unknown>)[key] = value;
+    else delete (out as Record<string, unknown>)[key];
+  }
+  return out;
 }
 
 export function fileAt(doc: ParsedUserData, path: string): ParsedFile {

@@ -91,6 +91,12 @@ describe("virtwork's plan against the real schemas", () => {
     assert.equal(serverSpec.hostname, "virtwork-network-server-0");
     assert.equal(serverSpec.subdomain, "virtwork-iperf3-server");
     assert.equal(serverSpec.evictionStrategy, "LiveMigrateIfPossible");
+    // The readiness probe through the guest agent is kept as planned.
+    const planned = server as unknown as { spec: { template: { spec: { readinessProbe: unknown } } } };
+    assert.deepEqual(serverSpec.readinessProbe, planned.spec.template.spec.readinessProbe);
+    assert.deepEqual((serverSpec.readinessProbe as { exec: { command: string[] } }).exec.command, [
+      "/usr/local/libexec/virtwork/readiness-probe",
+    ]);
     const dbSpec = (await stored(db)).spec.template.spec;
     assert.equal(dbSpec.terminationGracePeriodSeconds, 180);
     assert.deepEqual(dbSpec.domain.memory, { guest: "2Gi" });

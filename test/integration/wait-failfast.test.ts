@@ -162,6 +162,11 @@ describe("--wait-for ready (default) waits for the readiness probe, running does
       errorLines(res.stderr)[0] ?? "",
       /timed out after 5s: 1 of 1 VMs are not ready, slowest: virtwork-cpu-0 \(Running: Ready=False \(GuestNotReady: readiness probe failed/,
     );
+    // The VM's own planned probe (fedora: the probe script through the guest agent).
+    assert.match(
+      res.stderr,
+      /readiness probe failed: \/usr\/local\/libexec\/virtwork\/readiness-probe: exit status 3/,
+    );
     const running = await virtwork(
       ["run", "-n", ns.name, "--workloads", "cpu", "--wait-for", "running", "-o", "json", "--timeout", "60"],
       { kubeconfig: ns.kubeconfig() },

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 import { main } from "../../src/cli/program.ts";
 import { BUILTIN_WORKLOADS, createRegistry } from "../../src/workloads/registry.ts";
+import { enableNow, simpleServiceFile } from "../../src/workloads/systemd.ts";
 import type { Workload } from "../../src/workloads/types.ts";
 
 const sleeper: Workload = {
@@ -15,7 +16,20 @@ const sleeper: Workload = {
   optIn: false,
   params: [{ name: "seconds", type: "int", default: "60", description: "length of each sleep" }],
   build: (ctx) => ({
-    roles: [{ guest: { packages: [], files: [], runcmd: [["sleep", ctx.params.seconds ?? ""]] } }],
+    roles: [
+      {
+        guest: {
+          packages: [],
+          files: [
+            simpleServiceFile("virtwork-sleeper.service", {
+              description: "sleeps",
+              execStart: `/usr/bin/sleep ${ctx.params.seconds}`,
+            }),
+          ],
+          runcmd: enableNow("virtwork-sleeper.service"),
+        },
+      },
+    ],
     dataDisks: [],
   }),
 };
@@ -99,6 +113,14 @@ describe("a workload added to the registry", () => {
       ["Namespace/virtwork", "Secret/virtwork-sleeper-0-cloudinit", "VirtualMachine/virtwork-sleeper-0"],
     );
     const userdata = objs.find((o) => o.kind === "Secret")?.stringData?.userdata ?? "";
-    assert.deepEqual(parseYaml(userdata).runcmd, [["sleep", "5"]]);
+    const unit = parseYaml(userdata).write_files.find(
+      (f: { path: string }) => f.path === "/etc/systemd/system/virtwork-sleeper.service",
+    );
+    assert.match(unit.content, /^ExecStart=\/usr\/bin\/sleep 5$/m);
+    // Its readiness probe checks its own unit: nothing else had to be told about it.
+    const vm = objs.find((o) => o.kind === "VirtualMachine") as unknown as {
+      spec: { template: { spec: { readinessProbe: { exec: { command: string[] } } } } };
+    };
+    assert.ok(vm.spec.template.spec.readinessProbe.exec.command.length > 0);
   });
 });

@@ -6,7 +6,7 @@ import { UsageError } from "../../errors.ts";
 import type { Secret, Service, VirtualMachine } from "../../manifests/objects.ts";
 import { plan } from "../../plan/plan.ts";
 import { createRegistry } from "../registry.ts";
-import { type ParsedUserData, parseUnit, unitValue } from "../testing.ts";
+import { type ParsedUserData, parseUnit, unitValue, workloadPart } from "../testing.ts";
 import { openCatalog } from "./source.ts";
 import { makeCatalog, unit } from "./testing.ts";
 
@@ -103,7 +103,7 @@ function userData(p: ReturnType<typeof planFor>, vm: string): ParsedUserData {
     (o): o is Secret => o.kind === "Secret" && o.metadata?.name === `${vm}-cloudinit`,
   );
   assert.ok(secret?.stringData?.userdata);
-  return parse(secret.stringData.userdata, { version: "1.1" }) as ParsedUserData;
+  return workloadPart(parse(secret.stringData.userdata, { version: "1.1" }) as ParsedUserData);
 }
 
 describe("catalog entries in the plan", () => {

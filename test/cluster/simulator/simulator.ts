@@ -314,14 +314,17 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       (vm.spec?.template?.spec?.volumes as { containerDisk?: { image?: string } }[] | undefined)?.find(
         (v) => v.containerDisk?.image,
       )?.containerDisk?.image ?? "quay.io/containerdisks/fedora:latest";
+    const probeCommand = (
+      vm.spec?.template?.spec?.readinessProbe as { exec?: { command?: string[] } } | undefined
+    )?.exec?.command;
     const defaults: Record<FailureMode, string> = {
       Unschedulable:
         "0/1 nodes are available: 1 Insufficient devices.kubevirt.io/kvm. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.",
       Failed:
         "server error. command SyncVMI failed: \"LibvirtError(Code=1, Domain=10, Message='internal error: qemu unexpectedly closed the monitor')\"",
       ImagePull: `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": not found`,
-      NeverReady:
-        "readiness probe failed: systemctl is-active --quiet virtwork-workload.service: inactive (exit status 3)",
+      // The VM's own probe command when it has one (virtwork plans an exec probe per VM).
+      NeverReady: `readiness probe failed: ${probeCommand?.join(" ") ?? "systemctl is-active --quiet virtwork-workload.service"}: exit status 3`,
       Quota: `failed to create virtual machine pod: pods "virt-launcher-${vm.metadata.name}-x7k2p" is forbidden: exceeded quota: virtwork-quota, requested: requests.memory=2Gi, used: requests.memory=6Gi, limited: requests.memory=6Gi`,
     };
     return { mode, message: vm.metadata.annotations?.[FAIL_REASON_ANNOTATION] ?? defaults[mode] };

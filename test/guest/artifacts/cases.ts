@@ -15,7 +15,9 @@ import { plan } from "../../../src/plan/plan.ts";
 import { openCatalog } from "../../../src/workloads/catalog/source.ts";
 import { GUEST_OS_NAMES, guestProfile } from "../../../src/workloads/guest.ts";
 import { checkType } from "../../../src/workloads/params.ts";
+import { guestReadiness, withReadiness } from "../../../src/workloads/readiness.ts";
 import { BUILTIN_WORKLOADS, createRegistry } from "../../../src/workloads/registry.ts";
+import { unitsStartedBy } from "../../../src/workloads/systemd.ts";
 import { guestOf, type ParamSpec, type Workload } from "../../../src/workloads/types.ts";
 
 export const registry = createRegistry();
@@ -141,16 +143,18 @@ export function render(
   if (!workload) throw new Error(`no workload ${workloadName}`);
   const selected = config.workloads.find((w) => w.name === workloadName);
   if (!selected) throw new Error(`${workloadName} not selected`);
-  const guest = guestProfile(config.guestOs);
-  const built = workload.build({ namespace: config.namespace, params: selected.params, guest });
-  const p = plan(config, full, { runId: RUN_ID, guest });
+  const profile = guestProfile(config.guestOs);
+  const built = workload.build({ namespace: config.namespace, params: selected.params, guest: profile });
+  const p = plan(config, full, { runId: RUN_ID, guest: profile });
   const secrets = new Map(
     p.objects.filter((o): o is Secret => o.kind === "Secret").map((s) => [s.metadata?.name, s]),
   );
   return built.roles.map((r) => {
     const { role } = r;
     // VM 0 of each role; per-VM configs (a client naming its server) differ only in names.
-    const guest = guestOf(r, 0);
+    // The plan adds the guest agent and its setup for the readiness probe (readiness.ts).
+    const own = guestOf(r, 0);
+    const guest = withReadiness(own, guestReadiness(profile, unitsStartedBy(own.runcmd)));
     const vm = p.vms.find((v) => v.workload === workloadName && v.role === role);
     const userdata = vm && secrets.get(vm.secretName)?.stringData?.userdata;
     if (userdata === undefined) throw new Error(`no Secret for ${workloadName}/${role}`);

@@ -59,6 +59,8 @@ describe("shellcheck reports nothing on any generated script", { skip: needTools
       "virtwork-chaos-network-stop.sh",
       "ExecStart",
       "runcmd",
+      "guest-agent-setup",
+      "readiness-probe",
     ]) {
       assert.ok(where.includes(expected), `no script from ${expected}`);
     }

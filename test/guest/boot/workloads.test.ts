@@ -36,6 +36,7 @@ import {
   type Vm,
   type VmSpec,
 } from "./qemu.ts";
+import { checkReadinessProbe, plannedProbe } from "./readiness.ts";
 
 const cannot = cannotBoot();
 // In CI a machine that cannot boot guests is a failure, never a skip.
@@ -283,6 +284,12 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
     stages.end();
     stages.begin("counters");
     await countersMove(c.workload, byRole, (m) => log(`${c.workload}: ${m}`));
+    stages.end();
+    stages.begin("readiness probe");
+    for (const [role, vm] of Object.entries(byRole)) {
+      const command = plannedProbe(c.workload, c.params, role || undefined);
+      await checkReadinessProbe(vm, command, units[role] as string, (m) => log(`${c.workload}: ${m}`));
+    }
     stages.end();
     outcome = "passed";
     log(`${c.workload}: passed after ${((Date.now() - t0) / 1000).toFixed(0)}s`);

@@ -12,7 +12,7 @@ import { plan } from "../../../src/plan/plan.ts";
 import { openCatalog } from "../../../src/workloads/catalog/source.ts";
 import type { CatalogWorkload } from "../../../src/workloads/catalog/workload.ts";
 import { createRegistry } from "../../../src/workloads/registry.ts";
-import type { ParsedUserData } from "../../../src/workloads/testing.ts";
+import { type ParsedUserData, workloadPart } from "../../../src/workloads/testing.ts";
 import { buildGuestRoot } from "../../guest/artifacts/guest-root.ts";
 import { needTools, parseUnit } from "../../guest/artifacts/tools.ts";
 import { ROOT } from "../cli.ts";
@@ -43,7 +43,7 @@ export function planShipped(name: string, flags: Record<string, unknown> = {}) {
       (o): o is Secret => o.kind === "Secret" && o.metadata?.name === `${vm}-cloudinit`,
     );
     assert.ok(s?.stringData?.userdata, `Secret of ${vm}`);
-    return parse(s.stringData.userdata, { version: "1.1" }) as ParsedUserData;
+    return workloadPart(parse(s.stringData.userdata, { version: "1.1" }) as ParsedUserData);
   };
   return { plan: p, vms, services, userData };
 }
