@@ -39,7 +39,8 @@ lint: $(DEPS_STAMP) ## Biome lint + format check, tsc type-check, layer order (d
 	npx depcruise src --config .dependency-cruiser.mjs
 	npx knip
 
-unit: build ## unit tests (no cluster)
+unit: build ## unit tests (no cluster; installs zsh/fish so the completion scripts are loaded in those shells)
+	scripts/install-shells.sh
 	npm test
 
 guest-artifacts: $(DEPS_STAMP) ## guest user-data, units and scripts checked by the real tools and run (root: loop, netns)
