@@ -20,7 +20,7 @@ help: ## list the targets
 	@echo
 	@echo "First use: the first 'make sandbox' / 'make cluster-up' / 'make integration' builds the local"
 	@echo "cluster (etcd, kube-apiserver, KubeVirt/CDI CRDs) from the Go module proxy into ~/.cache/virtwork:"
-	@echo "about 9 min on a quiet 2-core machine, up to ~30 min under heavy load; afterwards it starts in ~6 s."
+	@echo "about 9 min on a quiet 2-core machine, up to ~45 min under heavy load; afterwards it starts in ~6 s."
 	@echo "The first 'make guest-test' builds the guest disk (~2.5 min). 'make test' prints what is still to"
 	@echo "build before it starts. Costs: docs/test-cluster.md, docs/guest-test.md."
 

@@ -16,7 +16,7 @@ say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 if [ ! -x "$K8S_BIN/kube-apiserver" ] || [ ! -x "$ETCD_BIN/etcd" ] || [ ! -d "$CRD_DIR" ]; then
   echo "demo: the local cluster is not built yet: etcd and kube-apiserver are compiled from source and"
   echo "demo: the KubeVirt/CDI CRDs generated, once, into $CLUSTER_CACHE."
-  echo "demo: this cold build takes roughly 10 minutes on a quiet 2-core machine (up to ~30 under load) and ~5 GB of disk; later demos start in seconds."
+  echo "demo: this cold build takes roughly 10 minutes on a quiet 2-core machine (up to ~45 under heavy load) and ~5 GB of disk; later demos start in seconds."
 fi
 
 sim_pid=
