@@ -13,9 +13,10 @@ import {
   virtualMachine,
   workloadService,
 } from "../manifests/objects.ts";
+import { forGoldenImage, goldenProfile } from "../workloads/golden.ts";
 import { fedora, type GuestProfile } from "../workloads/guest.ts";
 import type { Registry } from "../workloads/registry.ts";
-import { guestOf, type Workload } from "../workloads/types.ts";
+import { guestOf, type RoleOutput, type Workload } from "../workloads/types.ts";
 
 export interface PlannedVm {
   name: string;
@@ -67,7 +68,11 @@ export function cpuRequestOf(
 /** Builds the plan. Pure: no I/O, no clock; the run id comes in. */
 export function plan(config: Config, registry: Registry, options: PlanOptions): Plan {
   const { runId } = options;
-  const guest = options.guest ?? fedora;
+  const profile = options.guest ?? fedora;
+  // A golden image holds the packages and sch_netem: no install step at boot (workloads/golden.ts).
+  const guest = config.goldenImage ? goldenProfile(profile) : profile;
+  const guestConfigOf = (role: RoleOutput, index: number) =>
+    config.goldenImage ? forGoldenImage(guestOf(role, index), profile) : guestOf(role, index);
   const services: Service[] = [];
   const secrets: Secret[] = [];
   const machines: VirtualMachine[] = [];
@@ -98,7 +103,7 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
       let shared: string | undefined;
       const userdataOf = (index: number): string => {
         if (shared !== undefined) return shared;
-        const text = renderCloudConfig(guestOf(roleOutput, index), config.ssh);
+        const text = renderCloudConfig(guestConfigOf(roleOutput, index), config.ssh);
         const size = Buffer.byteLength(text);
         if (size > MAX_USERDATA_BYTES) {
           throw new UsageError(
