@@ -14,7 +14,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 usage() { echo "usage: $0 <debian|ubuntu|fedora|centos-stream> <image-ref> [--push]" >&2; exit 2; }
-[ $# -ge 2 ] && [ $# -le 3 ] || usage
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then usage; fi
 PROFILE=$1 REF=$2 PUSH=${3:-}
 [ -z "$PUSH" ] || [ "$PUSH" = --push ] || usage
 PACKAGES=$(node --experimental-strip-types "$REPO/scripts/golden-packages.ts" "$PROFILE" | paste -sd, -)

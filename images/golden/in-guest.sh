@@ -8,7 +8,7 @@ case "$ID" in
 ubuntu)
   # sch_netem (chaos-network) is in linux-modules-extra on Ubuntu's virtual kernels, named
   # after the kernel version: the image's newest kernel is the one it boots.
-  kver=$(ls /lib/modules | sort -V | tail -n 1)
+  kver=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
   DEBIAN_FRONTEND=noninteractive apt-get install -y "linux-modules-extra-$kver"
   ;;
 esac

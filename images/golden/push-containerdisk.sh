@@ -13,7 +13,7 @@
 set -euo pipefail
 
 usage() { echo "usage: $0 <disk.qcow2> <image-ref> [<profile>]" >&2; exit 2; }
-[ $# -ge 2 ] && [ $# -le 3 ] || usage
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then usage; fi
 DISK=$1 REF=$2 PROFILE=${3:-}
 [ -f "$DISK" ] || { echo "push-containerdisk: disk \"$DISK\" does not exist; give the qcow2 file the recipe built" >&2; exit 2; }
 [ "$(head -c 4 "$DISK" | od -An -tx1 | tr -d ' \n')" = 514649fb ] ||

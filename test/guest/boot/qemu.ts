@@ -304,8 +304,16 @@ export async function startVm(spec: VmSpec): Promise<Vm> {
         ]
       : []),
     "-no-reboot",
-    "-drive",
-    `file=${spec.image.root},format=${spec.image.format ?? "raw"},if=virtio,snapshot=on`,
+    // Booted by the firmware: the root disk first (SeaBIOS boots only the first hard disk,
+    // which would otherwise be whichever virtio disk has the lowest PCI slot).
+    ...(spec.image.kernel
+      ? ["-drive", `file=${spec.image.root},format=${spec.image.format ?? "raw"},if=virtio,snapshot=on`]
+      : [
+          "-drive",
+          `file=${spec.image.root},format=${spec.image.format ?? "raw"},if=none,id=root,snapshot=on`,
+          "-device",
+          "virtio-blk-pci,drive=root,bootindex=0",
+        ]),
     "-drive",
     `file=${seed(spec)},format=raw,if=virtio,readonly=on`,
     "-qmp",
