@@ -52,7 +52,7 @@ guest-test: $(DEPS_STAMP) ## every built-in workload in a booted Debian guest (q
 	elif [ "$${CI:-}" = true ]; then echo "guest-test: FAILED: CI=true and this machine cannot boot guests: $$reason" >&2; exit 1; \
 	else echo "guest-test: SKIPPED: $$reason (under CI=true this fails)"; fi
 
-golden-test: $(DEPS_STAMP) ## the Debian golden image (images/golden/): built, pushed to a local registry with crane, pulled, booted by its own boot loader; every built-in workload active (cold ~15 min, warm ~6-10 min; see docs/guest-test.md)
+golden-test: $(DEPS_STAMP) ## the Debian golden image (images/golden/): built, pushed to a local registry with crane, pulled, booted by its own boot loader; every built-in workload active (slow: two TCG guests, ~37 min at load 20; not in SUITES; see docs/guest-test.md)
 	@if reason=$$(test/guest/boot/preflight.sh); then echo "golden-test: $$reason"; \
 	  node --test --experimental-strip-types --test-reporter=spec test/guest/golden/*.test.ts; \
 	elif [ "$${CI:-}" = true ]; then echo "golden-test: FAILED: CI=true and this machine cannot boot guests: $$reason" >&2; exit 1; \
