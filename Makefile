@@ -13,7 +13,7 @@ export npm_config_update_notifier := false
 
 DEPS_STAMP := node_modules/.virtwork-installed
 
-.PHONY: help deps build lint typecheck unit test demo plan bench clean compat guest-test completion-test monitoring-render monitoring-test
+.PHONY: help deps build lint typecheck unit test demo plan bench clean compat guest-test golden-test completion-test monitoring-render monitoring-test
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -52,6 +52,12 @@ guest-test: $(DEPS_STAMP) ## every built-in workload in a booted Debian guest (q
 	  node --test --experimental-strip-types --test-reporter=spec test/guest/boot/*.test.ts; \
 	elif [ "$${CI:-}" = true ]; then echo "guest-test: FAILED: CI=true and this machine cannot boot guests: $$reason" >&2; exit 1; \
 	else echo "guest-test: SKIPPED: $$reason (under CI=true this fails)"; fi
+
+golden-test: $(DEPS_STAMP) ## the Debian golden image (images/golden/): built, pushed to a local registry with crane, pulled, booted by its own boot loader; every built-in workload active (slow: two TCG guests, ~37 min at load 20; not in SUITES; see docs/guest-test.md)
+	@if reason=$$(test/guest/boot/preflight.sh); then echo "golden-test: $$reason"; \
+	  node --test --experimental-strip-types --test-reporter=spec test/guest/golden/*.test.ts; \
+	elif [ "$${CI:-}" = true ]; then echo "golden-test: FAILED: CI=true and this machine cannot boot guests: $$reason" >&2; exit 1; \
+	else echo "golden-test: SKIPPED: $$reason (under CI=true this fails)"; fi
 
 audit-test: $(DEPS_STAMP) ## audit trail tests: SQLite, and a throwaway PostgreSQL (installs Debian's postgresql if missing)
 	url=$$(scripts/postgres-test-server.sh); trap 'scripts/postgres-test-server.sh stop' EXIT; \

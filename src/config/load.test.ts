@@ -355,6 +355,15 @@ GLOBAL.push(
     get: (c) => c.workloads[0]?.terminationGracePeriodSeconds,
   },
   {
+    setting: "golden-image",
+    flag: "golden-image",
+    env: "VIRTWORK_GOLDEN_IMAGE",
+    fileKey: "golden-image",
+    values: { file: true, env: "false", flag: true },
+    expected: { default: false, file: true, env: false, flag: true },
+    get: (c) => c.goldenImage,
+  },
+  {
     setting: "rng",
     flag: "rng",
     env: "VIRTWORK_RNG",
@@ -397,8 +406,13 @@ describe("configuration priority: flag > env > file > default", () => {
 
   for (const s of GLOBAL) {
     it(`${s.setting}`, () => {
-      // ssh-user needs credentials to be visible at all.
-      const base: Record<string, string> = s.setting === "ssh-user" ? { VIRTWORK_SSH_PASSWORD: "pw" } : {};
+      // ssh-user needs credentials to be visible at all; golden-image needs an image.
+      const base: Record<string, string> =
+        s.setting === "ssh-user"
+          ? { VIRTWORK_SSH_PASSWORD: "pw" }
+          : s.setting === "golden-image"
+            ? { VIRTWORK_CONTAINER_DISK_IMAGE: "registry.example.com/lab/virtwork-golden-fedora:42" }
+            : {};
       const env = { ...base, [s.env]: s.values.env };
       assert.deepEqual(s.get(load({ env: base }).config), s.expected.default, "default");
       assert.deepEqual(

@@ -5,6 +5,7 @@ import { UsageError } from "../errors.ts";
 import type { contextNamespace } from "../kube/context-namespace.ts";
 import type { Quantity } from "../util/quantity.ts";
 import type { CatalogSource } from "../workloads/catalog/source.ts";
+import { isStockImage } from "../workloads/golden.ts";
 import { chooseGuest, type GuestOsName } from "../workloads/guest.ts";
 import { resolveParams } from "../workloads/params.ts";
 import type { Registry } from "../workloads/registry.ts";
@@ -45,6 +46,11 @@ export interface Config {
   containerDiskImage: string;
   /** The guest profile: --guest-os, else implied by a well-known containerdisk image, else fedora. */
   guestOs: GuestOsName;
+  /**
+   * The boot image is a golden image of the guest OS (images/golden/): every built-in
+   * workload's packages are in it, so the user-data installs nothing.
+   */
+  goldenImage: boolean;
   storageClass?: string;
   /** VM shape for real clusters (README "VM shape on a real cluster"). */
   evictionStrategy: EvictionStrategy;
@@ -165,6 +171,16 @@ export function loadConfig(input: LoadInput): LoadResult {
     sources.containerDiskImage = guestChoice.imageSource;
     sources.guestOs = guestChoice.guestOsSource;
   }
+  const goldenImage = layers.get("goldenImage");
+  if (goldenImage && givenImage === undefined) {
+    problems.push(
+      `${sources.goldenImage}: a golden image must be named: give --container-disk-image <your golden ${guestOs} image> (images/golden/README.md), or drop --golden-image (the guest OS's stock containerdisk installs the packages at boot)`,
+    );
+  } else if (goldenImage && givenImage !== undefined && isStockImage(givenImage)) {
+    problems.push(
+      `${sources.goldenImage}: ${sources.containerDiskImage} "${givenImage}" is a stock containerdisk without the workload packages; give your golden image (images/golden/README.md), or drop --golden-image`,
+    );
+  }
   const storageClass = layers.get("storageClass");
   const evictionStrategy = layers.get("evictionStrategy");
   const cpuRequest = layers.get("cpuRequest");
@@ -262,6 +278,7 @@ export function loadConfig(input: LoadInput): LoadResult {
     diskSize,
     containerDiskImage,
     guestOs,
+    goldenImage,
     evictionStrategy,
     rng,
     dryRun,

@@ -268,6 +268,18 @@ export const SETTINGS = {
       on: ["plan"],
     },
   }),
+  goldenImage: setting({
+    key: "golden-image",
+    flag: "golden-image",
+    env: "VIRTWORK_GOLDEN_IMAGE",
+    parse: asBool,
+    default: false,
+    cli: {
+      help: "the boot image is a golden image (images/golden/): the user-data installs nothing, only writes and starts the units",
+      negate: "the image installs the workload packages at boot",
+      on: ["plan"],
+    },
+  }),
   evictionStrategy: setting({
     key: "eviction-strategy",
     flag: "eviction-strategy",

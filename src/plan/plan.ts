@@ -1,4 +1,5 @@
 import { MAX_USERDATA_BYTES, renderCloudConfig } from "../cloudinit/cloud-config.ts";
+import type { GuestConfig } from "../cloudinit/guest-config.ts";
 import type { Config } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import type { ReadinessProbe } from "../manifests/inputs.ts";
@@ -14,6 +15,7 @@ import {
   virtualMachine,
   workloadService,
 } from "../manifests/objects.ts";
+import { forGoldenImage, goldenProfile } from "../workloads/golden.ts";
 import { fedora, type GuestProfile } from "../workloads/guest.ts";
 import { guestReadiness, withReadiness } from "../workloads/readiness.ts";
 import type { Registry } from "../workloads/registry.ts";
@@ -70,7 +72,11 @@ export function cpuRequestOf(
 /** Builds the plan. Pure: no I/O, no clock; the run id comes in. */
 export function plan(config: Config, registry: Registry, options: PlanOptions): Plan {
   const { runId } = options;
-  const guest = options.guest ?? fedora;
+  const profile = options.guest ?? fedora;
+  // A golden image holds the packages and sch_netem: no install step at boot (workloads/golden.ts).
+  const guest = config.goldenImage ? goldenProfile(profile) : profile;
+  // A golden image holds the packages already (the guest agent included): install none of them.
+  const forImage = (c: GuestConfig): GuestConfig => (config.goldenImage ? forGoldenImage(c, profile) : c);
   const services: Service[] = [];
   const secrets: Secret[] = [];
   const machines: VirtualMachine[] = [];
@@ -110,7 +116,7 @@ export function plan(config: Config, registry: Registry, options: PlanOptions): 
           );
         }
         const readiness = guestReadiness(guest, units);
-        const text = renderCloudConfig(withReadiness(own, readiness), config.ssh);
+        const text = renderCloudConfig(forImage(withReadiness(own, readiness)), config.ssh);
         const size = Buffer.byteLength(text);
         if (size > MAX_USERDATA_BYTES) {
           throw new UsageError(

@@ -95,6 +95,30 @@ const FLAGS: Case[] = [
     expect: ["--termination-grace-period", "at least 1"],
   },
   {
+    name: "--golden-image without an image",
+    args: [...DRY, "--golden-image", "--guest-os", "debian"],
+    expect: [
+      "--golden-image",
+      "--container-disk-image <your golden debian image>",
+      "images/golden/README.md",
+    ],
+  },
+  {
+    name: "--golden-image on a stock containerdisk",
+    args: [...DRY, "--golden-image", "--container-disk-image", "quay.io/containerdisks/fedora:42"],
+    expect: [
+      "--golden-image",
+      '"quay.io/containerdisks/fedora:42" is a stock containerdisk',
+      "drop --golden-image",
+    ],
+  },
+  {
+    name: "VIRTWORK_GOLDEN_IMAGE not a boolean",
+    args: DRY,
+    env: { VIRTWORK_GOLDEN_IMAGE: "maybe" },
+    expect: ["VIRTWORK_GOLDEN_IMAGE", "maybe"],
+  },
+  {
     name: "--container-disk-image with a space",
     args: [...DRY, "--container-disk-image", "bad image"],
     expect: ["--container-disk-image"],

@@ -63,26 +63,32 @@ function starts(accelKind: string, cpu: string): boolean {
   return probe.status === 0;
 }
 
-/** Whether the guest kernel gets through decompression to its first line within `seconds`. */
+/**
+ * Whether the guest kernel gets through decompression to its first line within `seconds`:
+ * loaded directly, or (an image that boots itself) through the firmware and boot loader.
+ */
 function kernelStarts(image: GuestImage, cpu: string, seconds: number): boolean {
   const dir = mkdtempSync(join(tmpdir(), "virtwork-kvm-probe-"));
   const log = join(dir, "console.log");
+  const boot =
+    image.kernel && image.initrd
+      ? ["-kernel", image.kernel, "-initrd", image.initrd, "-append", "console=ttyS0 panic=-1"]
+      : ["-drive", `file=${image.root},format=${image.format ?? "raw"},if=virtio,snapshot=on`];
   try {
     const r = spawnSync(
       "bash",
       [
         "-c",
-        `"$6" -machine q35,accel=kvm -cpu "$1" -m 256 -nodefaults -display none -no-reboot \
-           -serial "file:$2" -kernel "$3" -initrd "$4" -append "console=ttyS0 panic=-1" & pid=$!
-         for _ in $(seq 1 $(($5 * 2))); do grep -qa "Linux version" "$2" 2>/dev/null && break; sleep 0.5; done
+        `"$4" -machine q35,accel=kvm -cpu "$1" -m 256 -nodefaults -display none -no-reboot \
+           -serial "file:$2" "\${@:5}" & pid=$!
+         for _ in $(seq 1 $(($3 * 2))); do grep -qa "Linux version" "$2" 2>/dev/null && break; sleep 0.5; done
          kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; grep -qa "Linux version" "$2"`,
         "_",
         cpu,
         log,
-        image.kernel,
-        image.initrd,
         String(seconds),
         QEMU,
+        ...boot,
       ],
       { encoding: "utf8", timeout: (seconds + 20) * 1000 },
     );
@@ -131,9 +137,12 @@ export function cannotBoot(): string | false {
 }
 
 export interface GuestImage {
-  kernel: string;
-  initrd: string;
+  /** Booted directly (-kernel/-initrd, root=LABEL=vwroot); absent: the disk boots itself (BIOS). */
+  kernel?: string;
+  initrd?: string;
   root: string;
+  /** The root disk's format (default raw). */
+  format?: "raw" | "qcow2";
 }
 
 /** Builds (cold) or finds (warm) the cached guest disk. */
@@ -284,15 +293,27 @@ export async function startVm(spec: VmSpec): Promise<Vm> {
     "none",
     "-serial",
     `file:${join(spec.dir, "console.log")}`,
-    "-kernel",
-    spec.image.kernel,
-    "-initrd",
-    spec.image.initrd,
-    "-append",
-    "root=LABEL=vwroot rw console=ttyS0 panic=-1",
+    ...(spec.image.kernel && spec.image.initrd
+      ? [
+          "-kernel",
+          spec.image.kernel,
+          "-initrd",
+          spec.image.initrd,
+          "-append",
+          "root=LABEL=vwroot rw console=ttyS0 panic=-1",
+        ]
+      : []),
     "-no-reboot",
-    "-drive",
-    `file=${spec.image.root},format=raw,if=virtio,snapshot=on`,
+    // Booted by the firmware: the root disk first (SeaBIOS boots only the first hard disk,
+    // which would otherwise be whichever virtio disk has the lowest PCI slot).
+    ...(spec.image.kernel
+      ? ["-drive", `file=${spec.image.root},format=${spec.image.format ?? "raw"},if=virtio,snapshot=on`]
+      : [
+          "-drive",
+          `file=${spec.image.root},format=${spec.image.format ?? "raw"},if=none,id=root,snapshot=on`,
+          "-device",
+          "virtio-blk-pci,drive=root,bootindex=0",
+        ]),
     "-drive",
     `file=${seed(spec)},format=raw,if=virtio,readonly=on`,
     "-qmp",
