@@ -46,7 +46,7 @@ guest-artifacts: $(DEPS_STAMP) ## guest user-data, units and scripts checked by 
 	scripts/install-guest-tools.sh
 	node --test --experimental-strip-types --test-concurrency=4 --test-reporter=spec 'test/guest/artifacts/*.test.ts'
 
-guest-test: $(DEPS_STAMP) ## every built-in workload in booted Debian guests, pairs and login proofs included (15 guests, TCG: ~50 min at load 15-20 on 2 cores, cases of 3-6 min when quiet; disk built once, cached; CI=true: fails if guests cannot boot; docs/guest-test.md)
+guest-test: $(DEPS_STAMP) ## every built-in workload in booted Debian guests, pairs and login proofs included (15 guests, TCG on 2 cores: 59 min measured with load 13-21 for half of it, cases of 3-6 min when quiet; disk built once, cached; CI=true: fails if guests cannot boot; docs/guest-test.md)
 	@if reason=$$(test/guest/boot/preflight.sh); then echo "guest-test: $$reason"; \
 	  node --test --experimental-strip-types --test-reporter=spec test/guest/boot/*.test.ts; \
 	elif [ "$${CI:-}" = true ]; then echo "guest-test: FAILED: CI=true and this machine cannot boot guests: $$reason" >&2; exit 1; \
