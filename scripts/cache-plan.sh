@@ -33,6 +33,9 @@ entry "cluster: etcd $ETCD_VERSION" "$(ok test -x "$ETCD_BIN/etcd")" 91 "$note"
 entry "cluster: kube-apiserver + kcm v$K8S_VERSION" "$(ok test -x "$K8S_BIN/kube-apiserver")" 296 "$note"
 entry "cluster: KubeVirt $KUBEVIRT_VERSION + CDI $CDI_VERSION CRDs" "$(ok test -s "$CRD_DIR/cdi-crds.json")" 140 "$note"
 entry "guest disk $GUEST_KEY" "$(ok test -f "$GUEST_CACHE/$GUEST_KEY/ready")" 140 "(mmdebstrap)"
+# The accelerator verdict is keyed by machine, qemu and guest kernel (test/guest/boot/qemu.ts);
+# any verdict in the cache means this machine has probed at least once.
+entry "guest accelerator verdict (KVM probe)" "$(ok compgen -G "$GUEST_CACHE/accel-*.json")" 35 "(once per machine)"
 tools=1; for t in cloud-init shellcheck systemd-analyze mkfs.xfs qemu-system-x86_64 genisoimage mmdebstrap; do have "$t" || tools=0; done
 entry "guest tools, qemu, mmdebstrap (apt-get)" "$tools" 90 ""
 entry "PostgreSQL for the audit suite (apt-get)" "$(ok compgen -G "/usr/lib/postgresql/*/bin/initdb")" 60 ""

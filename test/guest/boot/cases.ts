@@ -9,6 +9,7 @@ import { silentLogger } from "../../../src/log/logger.ts";
 import type { KubeObject, Secret, VirtualMachine } from "../../../src/manifests/objects.ts";
 import { prepareRun } from "../../../src/plan/prepare.ts";
 import { EXCLUDED_PROCESSES } from "../../../src/workloads/builtin/chaos-process.ts";
+import { LOGIN_PASSWORD, LOGIN_USER, renderedHash } from "./login.ts";
 import { scale } from "./pace.ts";
 import type { Vm } from "./qemu.ts";
 
@@ -16,7 +17,11 @@ export const GUEST_OS = "debian";
 const RUN_ID = "00000000-0000-4000-8000-00000000b007";
 
 export interface RenderedVm {
+  /** The VirtualMachine's name, e.g. virtwork-tps-client-1. */
+  name: string;
   role?: string;
+  /** Which of `--vm-count` this VM is (server i pairs with client i). */
+  index: number;
   userData: string;
   serials: string[];
   /** The workload's systemd unit in this guest. */
@@ -25,8 +30,20 @@ export interface RenderedVm {
 
 export interface Rendered {
   vms: RenderedVm[];
-  /** The name the client uses for its server (per-VM under a headless Service), when there is one. */
-  serviceHost?: string;
+  /**
+   * The name client i uses for server i (hostname.subdomain.namespace.svc.cluster.local: the
+   * headless Service's per-VM name), by server index; empty for a single-role workload.
+   */
+  serverHosts: string[];
+  /** With a password: the SHA-512 crypt hash in the user-data (login.ts). */
+  hash?: string;
+}
+
+export interface RenderOptions {
+  /** `--vm-count`: every VM is booted (a server/client workload: that many pairs). */
+  vmCount?: number;
+  /** `--ssh-user vwtester` with VIRTWORK_SSH_PASSWORD (login.ts). */
+  login?: boolean;
 }
 
 function serialsOf(obj: unknown): string[] {
@@ -44,19 +61,26 @@ function serialsOf(obj: unknown): string[] {
   return out;
 }
 
-/** Renders a workload as `virtwork run --guest-os debian -w <name> --params …` would. */
-export function render(workload: string, params: Record<string, string>): Rendered {
+/**
+ * Renders a workload as `virtwork run --guest-os debian -w <name> --params …` would (with
+ * `--vm-count N` and `--ssh-user … ` + VIRTWORK_SSH_PASSWORD when asked): the real config →
+ * plan path. Each VM's user-data is its own Secret's, unchanged.
+ */
+export function render(workload: string, params: Record<string, string>, opts: RenderOptions = {}): Rendered {
   const { plan } = prepareRun({
     flags: {
       workloads: [workload],
       params: Object.entries(params).map(([k, v]) => `${workload}.${k}=${v}`),
       "guest-os": GUEST_OS,
+      ...(opts.vmCount ? { "vm-count": String(opts.vmCount) } : {}),
+      ...(opts.login ? { "ssh-user": LOGIN_USER } : {}),
     },
-    env: {},
+    env: opts.login ? { VIRTWORK_SSH_PASSWORD: LOGIN_PASSWORD } : {},
     logger: silentLogger,
     runId: RUN_ID,
   });
   const byName = new Map<string, KubeObject>(plan.objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
+  let hash: string | undefined;
   const vms = plan.vms
     .filter((vm) => vm.workload === workload)
     .map((vm) => {
@@ -65,37 +89,59 @@ export function render(workload: string, params: Record<string, string>): Render
       assert.ok(userData, `user-data of ${vm.name}`);
       const unit = /path: \/etc\/systemd\/system\/(virtwork-[a-z0-9-]+\.service)/.exec(userData)?.[1];
       assert.ok(unit, `a virtwork unit in ${vm.name}`);
+      if (opts.login) hash = renderedHash(userData, JSON.stringify(secret));
+      // virtwork-<workload>-<role>-<i>: server i pairs with client i.
+      const index = Number(/-(\d+)$/.exec(vm.name)?.[1] ?? 0);
       return {
+        name: vm.name,
         ...(vm.role !== undefined ? { role: vm.role } : {}),
+        index,
         userData,
         serials: serialsOf(byName.get(`VirtualMachine/${vm.name}`)),
         unit,
       };
     });
-  // One VM per role is enough here.
-  const seen = new Set<string>();
-  const unique = vms.filter((v) => !seen.has(v.role ?? "") && seen.add(v.role ?? ""));
-  const service = plan.objects.find((o) => o.kind === "Service");
-  const out: Rendered = { vms: unique };
-  if (service) {
-    // A headless Service names each server: the client of pair 0 talks to server 0's name.
-    const server = plan.objects.find(
-      (o): o is VirtualMachine => o.kind === "VirtualMachine" && !!o.spec?.template.spec?.subdomain,
-    );
-    const spec = server?.spec?.template.spec;
-    out.serviceHost = spec?.hostname
-      ? `${spec.hostname}.${spec.subdomain}.${plan.namespace}.svc.cluster.local`
-      : `${service.metadata?.name}.${plan.namespace}.svc.cluster.local`;
-  }
-  return out;
+  // Without --vm-count, one VM per role is enough.
+  const unique = opts.vmCount ? vms : vms.filter((v) => v.index === 0);
+  const serverHosts = unique
+    .filter((v) => v.role === "server")
+    .sort((a, b) => a.index - b.index)
+    .map((v) => {
+      const spec = (byName.get(`VirtualMachine/${v.name}`) as VirtualMachine | undefined)?.spec?.template
+        .spec;
+      assert.ok(spec?.hostname && spec.subdomain, `${v.name} has hostname and subdomain`);
+      return `${spec.hostname}.${spec.subdomain}.${plan.namespace}.svc.cluster.local`;
+    });
+  return { vms: unique, serverHosts, ...(hash ? { hash } : {}) };
+}
+
+/** The link between server s and client c: its own /24 (10.77.<10+s*pairs+c>.0), server .1, client .2. */
+export function link(s: number, c: number, pairs: number) {
+  const net = 10 + s * pairs + c;
+  const mac = (side: number) => `52:54:00:77:${net.toString(16).padStart(2, "0")}:0${side}`;
+  return {
+    server: { ip: `10.77.${net}.1`, mac: mac(1) },
+    client: { ip: `10.77.${net}.2`, mac: mac(2) },
+  };
 }
 
 export interface Ctx {
-  /** VMs by role ("" for a single-role workload). */
+  /** VMs by key: "" for a single-role workload, else "<role>-<index>" (server-0, client-1, …). */
   vm: Record<string, Vm>;
+  /** The workload unit by role ("server", "client"; "" for a single-role workload). */
   unit: Record<string, string>;
+  /** Number of server/client pairs (0 for a single-role workload). */
+  pairs: number;
   slow: number;
   log: (msg: string) => void;
+}
+
+/** What proves client i talks to server i only (a server/client workload booted with --vm-count 2). */
+export interface PairProof {
+  /** Shell lines printing, one per line and unique, the peers the server's journal says reached it. */
+  peers: string;
+  /** A port that is closed on the servers: "connection refused" shows a server is reachable. */
+  probePort: number;
 }
 
 export interface Case {
@@ -103,7 +149,21 @@ export interface Case {
   params: Record<string, string>;
   memMiB?: number;
   dataDiskGiB?: number;
+  /** Boot `--vm-count 2`: two pairs, every client linked to both servers; the proof of identity. */
+  pairs?: PairProof;
+  /** Render with --ssh-user and a password; the login proof runs in this guest (login.ts). */
+  login?: boolean;
+  /** Other names VIRTWORK_GUEST_CASES may use for this case ("login", "pairs"). */
+  aliases?: string[];
   check: (ctx: Ctx) => Promise<void>;
+}
+
+/** The clients of a server/client case, by index. */
+export function clientsOf(ctx: Ctx): Vm[] {
+  return Object.entries(ctx.vm)
+    .filter(([k]) => k.startsWith("client-"))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, v]) => v);
 }
 
 export async function sh(vm: Vm, script: string, timeoutMs = 60_000): Promise<string> {
@@ -284,6 +344,9 @@ export const CASES: Case[] = [
   {
     workload: "chaos-network",
     params: { "latency-ms": "50", "packet-loss-percent": "1.5" },
+    // A quiet guest (netem on the default route; ssh to 127.0.0.1 goes over lo).
+    login: true,
+    aliases: ["login"],
     check: async ({ vm, log }) => {
       const g = vm[""] as Vm;
       const qdisc = () =>
@@ -342,30 +405,46 @@ export const CASES: Case[] = [
   {
     workload: "network",
     params: { "parallel-streams": "2", "test-duration": "5" },
-    check: async ({ vm, unit, log }) => {
-      const client = vm.client as Vm;
-      const text = await until("an iperf3 round", 120, async () => {
-        const j = await journal(client, unit.client ?? "");
-        return /iperf Done/.test(j) ? j : undefined;
-      });
-      const sum = text.split("\n").filter((l) => /SUM.*(sender|receiver)/.test(l));
-      log(sum.slice(0, 2).join(" | ").replace(/\s+/g, " "));
-      assert.ok(sum.length > 0, "iperf3 reports bidirectional totals");
+    aliases: ["pairs"],
+    pairs: {
+      // iperf3 -s: "Accepted connection from 10.77.10.2, port 41234"
+      peers:
+        "journalctl -u virtwork-network.service -o cat --no-pager | sed -nE 's/.*Accepted connection from ([0-9.]+), port.*/\\1/p' | sort -u",
+      probePort: 9,
+    },
+    check: async (ctx) => {
+      for (const [k, client] of clientsOf(ctx).entries()) {
+        const text = await until(`client ${k}: an iperf3 round`, 120, async () => {
+          const j = await journal(client, ctx.unit.client ?? "");
+          return /iperf Done/.test(j) ? j : undefined;
+        });
+        const sum = text.split("\n").filter((l) => /SUM.*(sender|receiver)/.test(l));
+        ctx.log(`client ${k}: ${sum.slice(0, 2).join(" | ").replace(/\s+/g, " ")}`);
+        assert.ok(sum.length > 0, `client ${k}: iperf3 reports bidirectional totals`);
+      }
     },
   },
   {
     workload: "tps",
     params: { "file-size": "1M", iterations: "20", duration: "5" },
-    check: async ({ vm, unit, log }) => {
-      const client = vm.client as Vm;
-      const text = await until("an HTTP round", 120, async () => {
-        const j = await journal(client, unit.client ?? "");
-        return /Round 1\/20 completed/.test(j) ? j : undefined;
-      });
-      assert.match(text, /TCP_RR rounds skipped, HTTP rounds only/, "no netperf on Debian: HTTP only");
-      const round = /Round 1\/20 completed: (\d+) transfers/.exec(text);
-      log(round?.[0] ?? "");
-      assert.ok(Number(round?.[1]) > 0, "files were transferred");
+    aliases: ["pairs"],
+    pairs: {
+      // python3 -m http.server's access log: '10.77.10.2 - - [date] "GET /testfile HTTP/1.1" 200 -'
+      peers:
+        "journalctl -u virtwork-tps-http.service -o cat --no-pager | sed -nE 's/^([0-9.]+) - - \\[.*/\\1/p' | sort -u",
+      probePort: 9,
+    },
+    check: async (ctx) => {
+      for (const [k, client] of clientsOf(ctx).entries()) {
+        const text = await until(`client ${k}: an HTTP round`, 120, async () => {
+          const j = await journal(client, ctx.unit.client ?? "");
+          return /Round 1\/20 completed/.test(j) ? j : undefined;
+        });
+        assert.match(text, /TCP_RR rounds skipped, HTTP rounds only/, "no netperf on Debian: HTTP only");
+        const round = /Round 1\/20 completed: (\d+) transfers/.exec(text);
+        ctx.log(`client ${k}: ${round?.[0] ?? ""}`);
+        assert.ok(Number(round?.[1]) > 0, `client ${k}: files were transferred`);
+      }
     },
   },
 ];

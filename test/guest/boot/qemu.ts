@@ -8,18 +8,20 @@
  * link on 127.0.0.1 shared with one other VM.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   truncateSync,
   writeFileSync,
 } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -36,6 +38,8 @@ export interface Accel {
   cpu: string;
   /** Multiplier for every time limit (1 with KVM). */
   slow: number;
+  /** How the choice was made (forced, probed, cached verdict). */
+  how?: string;
 }
 
 let accelCache: Accel | undefined;
@@ -98,28 +102,88 @@ function kernelStarts(image: GuestImage, cpu: string, seconds: number): boolean 
   }
 }
 
+/** Where build-image.sh caches the guest disk; the accelerator verdict is cached next to it. */
+const CACHE_ROOT = process.env.VIRTWORK_GUEST_CACHE || join(homedir(), ".cache", "virtwork", "guest");
+
+/**
+ * What the accelerator verdict depends on: this machine (machine-id, host kernel, CPU model
+ * and flags, /dev/kvm), the qemu binary's version and the guest kernel (its path names the
+ * disk recipe's hash). Any change gives a new key, so a new probe.
+ */
+function verdictKey(image: GuestImage): string {
+  const version = spawnSync(QEMU, ["--version"], { encoding: "utf8", timeout: 20_000 }).stdout ?? "";
+  const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : "");
+  const cpuinfo = read("/proc/cpuinfo")
+    .split("\n")
+    .filter((l) => /^(model name|flags)\s*:/.test(l))
+    .slice(0, 2)
+    .join("\n");
+  const parts = [
+    QEMU,
+    version.split("\n")[0],
+    read("/etc/machine-id").trim(),
+    release(),
+    cpuinfo,
+    existsSync("/dev/kvm") ? "kvm" : "no-kvm",
+    image.kernel,
+  ];
+  return createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 16);
+}
+
+function probe(image: GuestImage): Accel {
+  const cpu = ["host", "host,-arch-capabilities"].find((c) => starts("kvm", c));
+  if (cpu && kernelStarts(image, cpu, 30)) return { kind: "kvm", cpu, slow: 1 };
+  return TCG;
+}
+
+const TCG: Accel = { kind: "tcg", cpu: "max", slow: 4 };
+
 /**
  * KVM when qemu can start a machine with it here and the guest kernel actually boots under
  * it, else TCG. Nested KVM may refuse the host's IA32_ARCH_CAPABILITIES MSR ("failed to set
  * MSR 0x10a"), so that feature is dropped if needed; some nested hypervisors start a machine
- * but run it too slowly to boot, which the kernel probe catches. VIRTWORK_GUEST_ACCEL=tcg|kvm
- * forces a choice.
+ * but run it too slowly to boot, which the kernel probe catches (up to 30 s). The verdict is
+ * cached per machine, qemu version and guest kernel (verdictKey) in the guest cache
+ * directory, so the probe runs once per machine, not once per run. VIRTWORK_GUEST_ACCEL=tcg|kvm
+ * forces a choice (and neither reads nor writes the cache).
  */
 export function accel(image?: GuestImage): Accel {
   if (accelCache) return accelCache;
   const forced = process.env.VIRTWORK_GUEST_ACCEL;
-  const tcg: Accel = { kind: "tcg", cpu: "max", slow: 4 };
   if (forced === "tcg") {
-    accelCache = tcg;
-    return tcg;
+    accelCache = { ...TCG, how: "VIRTWORK_GUEST_ACCEL=tcg" };
+    return accelCache;
   }
-  const cpu = ["host", "host,-arch-capabilities"].find((c) => starts("kvm", c));
-  if (cpu && (forced === "kvm" || !image || kernelStarts(image, cpu, 30))) {
-    accelCache = { kind: "kvm", cpu, slow: 1 };
-  } else {
-    if (forced === "kvm") throw new Error("VIRTWORK_GUEST_ACCEL=kvm, but KVM does not start here");
-    accelCache = tcg;
+  if (forced === "kvm" || !image) {
+    const cpu = ["host", "host,-arch-capabilities"].find((c) => starts("kvm", c));
+    if (cpu) accelCache = { kind: "kvm", cpu, slow: 1, how: forced ? "VIRTWORK_GUEST_ACCEL=kvm" : "starts" };
+    else if (forced === "kvm") throw new Error("VIRTWORK_GUEST_ACCEL=kvm, but KVM does not start here");
+    else accelCache = { ...TCG, how: "KVM does not start" };
+    return accelCache;
   }
+  const file = join(CACHE_ROOT, `accel-${verdictKey(image)}.json`);
+  try {
+    const cached = JSON.parse(readFileSync(file, "utf8")) as Accel;
+    if ((cached.kind === "kvm" || cached.kind === "tcg") && typeof cached.cpu === "string") {
+      accelCache = {
+        kind: cached.kind,
+        cpu: cached.cpu,
+        slow: cached.kind === "kvm" ? 1 : 4,
+        how: `cached in ${file}`,
+      };
+      return accelCache;
+    }
+  } catch {
+    // no verdict yet (or an unreadable one): probe
+  }
+  const t = Date.now();
+  const verdict = probe(image);
+  mkdirSync(CACHE_ROOT, { recursive: true });
+  // Written whole, then renamed: a concurrent run reads the old file or the new one, never half.
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ kind: verdict.kind, cpu: verdict.cpu })}\n`);
+  renameSync(tmp, file);
+  accelCache = { ...verdict, how: `probed in ${((Date.now() - t) / 1000).toFixed(0)}s, cached in ${file}` };
   return accelCache;
 }
 
@@ -188,6 +252,8 @@ export interface VmSpec {
   nic: Nic;
   /** More NICs (point-to-point links to several peers), after `nic`. */
   extraNics?: Nic[];
+  /** Kernel arguments after KERNEL_ARGS (for measuring one against another). */
+  kernelArgs?: string;
 }
 
 export class Vm {
@@ -273,6 +339,17 @@ function seed(spec: VmSpec): string {
   return iso;
 }
 
+/**
+ * mitigations=off: the guest runs only the suite's own code, and under TCG the speculative-
+ * execution mitigations (retpolines, RSB filling) are pure cost — measured: two guests booted
+ * at once from the same user-data, with it the agent answered at 249 s instead of 265 s and
+ * cloud-init finished at 494 s instead of 525 s (load 18-20).
+ * no_timer_check: on a loaded host the emulated timer can miss the kernel's early check, which
+ * then panics ("IO-APIC + timer doesn't work!", seen at load 11-15 under TCG); virtual
+ * machines do not need the check (cloud images boot with it too).
+ */
+const KERNEL_ARGS = "root=LABEL=vwroot rw console=ttyS0 panic=-1 mitigations=off no_timer_check";
+
 export async function startVm(spec: VmSpec): Promise<Vm> {
   mkdirSync(spec.dir, { recursive: true });
   const a = accel();
@@ -300,7 +377,7 @@ export async function startVm(spec: VmSpec): Promise<Vm> {
           "-initrd",
           spec.image.initrd,
           "-append",
-          "root=LABEL=vwroot rw console=ttyS0 panic=-1",
+          [KERNEL_ARGS, spec.kernelArgs].filter(Boolean).join(" "),
         ]
       : []),
     "-no-reboot",

@@ -22,8 +22,9 @@ import { before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BUILTIN_WORKLOADS } from "../../../src/workloads/registry.ts";
 import { appliesTo, formatValue } from "../../../src/workloads/signals.ts";
-import { CASES, type Case, type Ctx, render, sh, until } from "./cases.ts";
+import { CASES, type Case, type Ctx, clientsOf, link, type PairProof, render, sh, until } from "./cases.ts";
 import { type Counters, counterOf, readCounters } from "./counters.ts";
+import { checkLogin } from "./login.ts";
 import { BootGate, scale, setAccelSlow } from "./pace.ts";
 import { untilProgress } from "./progress.ts";
 import {
@@ -32,6 +33,7 @@ import {
   freePort,
   type GuestImage,
   guestImage,
+  type Nic,
   startVm,
   type Vm,
   type VmSpec,
@@ -48,33 +50,34 @@ const gate = new BootGate();
 /** Fails a progress wait after this long in any case. */
 const HARD_SECONDS = 60 * 60;
 
-/** The server's address on the link between a server and a client guest. */
-const LINK = {
-  server: { ip: "10.77.0.1", mac: "52:54:00:77:00:01" },
-  client: { ip: "10.77.0.2", mac: "52:54:00:77:00:02" },
-};
-
+/** Server/client workloads boot `--vm-count 2`: two pairs prove client i talks to server i only. */
+const PAIRS = 2;
 const USER_MAC = "52:54:00:12:34:56";
 
-function networkConfig(mac: string, ip: string, gateway?: string): string {
-  return `version: 2
-ethernets:
-  link0:
-    match:
-      macaddress: "${mac}"
-    addresses: [${ip}/24]
-${gateway ? `    gateway4: ${gateway}\n` : ""}`;
+/** NoCloud network-config v2: one static address per NIC (matched by MAC), maybe a gateway on the first. */
+function networkConfig(ends: { mac: string; ip: string }[], gateway?: string): string {
+  return `version: 2\nethernets:\n${ends
+    .map(
+      (e, i) =>
+        `  link${i}:\n    match:\n      macaddress: "${e.mac}"\n    addresses: [${e.ip}/24]\n${
+          i === 0 && gateway ? `    gateway4: ${gateway}\n` : ""
+        }`,
+    )
+    .join("")}`;
 }
 
 /**
- * The cluster's DNS stand-in: the "platform" (vendor-data, not virtwork's user-data) adds an
- * /etc/hosts entry so the workload's Service name resolves to the server guest.
+ * The cluster's DNS stand-in: the "platform" (vendor-data, not virtwork's user-data) adds
+ * /etc/hosts entries so each server's per-VM Service name resolves to that server's end of
+ * this client's link.
  */
-function hostsVendorData(host: string, ip: string): string {
-  return `#cloud-config
-bootcmd:
-  - [sh, -c, "grep -q ' ${host}$' /etc/hosts || echo '${ip} ${host}' >> /etc/hosts"]
-`;
+function hostsVendorData(entries: [host: string, ip: string][]): string {
+  return `#cloud-config\nbootcmd:\n${entries
+    .map(
+      ([host, ip]) =>
+        `  - [sh, -c, "grep -q ' ${host}$' /etc/hosts || echo '${ip} ${host}' >> /etc/hosts"]\n`,
+    )
+    .join("")}`;
 }
 
 /**
@@ -167,33 +170,47 @@ class Stages {
   }
 }
 
+/** One booted guest of a case: its key in Ctx.vm, its role ("" for single-role), its unit. */
+interface Guest {
+  key: string;
+  role: string;
+  vm: Vm;
+  unit: string;
+}
+
 async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Promise<void> {
   const slow = accel().slow;
-  const rendered = render(c.workload, c.params);
+  const pairs = c.pairs ? PAIRS : 0;
+  const rendered = render(c.workload, c.params, {
+    ...(pairs ? { vmCount: pairs } : {}),
+    ...(c.login ? { login: true } : {}),
+  });
   const stages = new Stages();
   stages.begin("slot");
   const slot = await gate.acquire(rendered.vms.length);
   stages.end();
   log(`${c.workload}: admitted after ${(stages.elapsed / 1000).toFixed(0)}s: ${slot.why}`);
   const dir = mkdtempSync(join(tmpdir(), `virtwork-boot-${c.workload}-`));
-  const port = rendered.serviceHost ? await freePort() : 0;
+  // One point-to-point link per server/client: server s listens on ports[s][k], client k connects.
+  const ports = new Map<string, number>();
+  for (let s = 0; s < pairs; s++) for (let k = 0; k < pairs; k++) ports.set(`${s}-${k}`, await freePort());
+  const guests: Guest[] = [];
   const vms: Vm[] = [];
-  const byRole: Record<string, Vm> = {};
   const units: Record<string, string> = {};
   const t0 = Date.now();
   let outcome = "failed";
   try {
     stages.begin("boot");
-    // Server first: its socket link listens, the client connects.
-    const ordered = [...rendered.vms].sort((a, b) =>
-      a.role === "server" ? -1 : b.role === "server" ? 1 : 0,
+    // Servers first: their socket links listen, the clients connect.
+    const ordered = [...rendered.vms].sort(
+      (a, b) => Number(b.role === "server") - Number(a.role === "server") || a.index - b.index,
     );
     for (const r of ordered) {
       const role = r.role ?? "";
-      const name = `${c.workload}${role ? `-${role}` : ""}`;
+      const key = role ? `${role}-${r.index}` : "";
       const spec: VmSpec = {
-        name,
-        dir: join(dir, role || "vm"),
+        name: role ? `${c.workload}-${key}` : c.workload,
+        dir: join(dir, key || "vm"),
         image,
         userData: r.userData,
         dataDisks: r.serials.map((serial) => ({ serial, sizeGiB: c.dataDiskGiB ?? 2 })),
@@ -201,13 +218,28 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
         cpus: 1,
         nic: { kind: "user", mac: USER_MAC },
         // Like a pod network: an address and a default route (chaos-network needs one).
-        networkConfig: networkConfig(USER_MAC, "10.0.2.15", "10.0.2.2"),
+        networkConfig: networkConfig([{ mac: USER_MAC, ip: "10.0.2.15" }], "10.0.2.2"),
       };
-      if (rendered.serviceHost) {
-        const side = role === "server" ? LINK.server : LINK.client;
-        spec.nic = { kind: "socket", mode: role === "server" ? "listen" : "connect", port, mac: side.mac };
-        spec.networkConfig = networkConfig(side.mac, side.ip);
-        spec.vendorData = hostsVendorData(rendered.serviceHost, LINK.server.ip);
+      if (pairs) {
+        // Every server is linked to every client and every client resolves every server's
+        // name, so only the name in the client's user-data decides where its traffic goes.
+        const peers = [...Array(pairs).keys()];
+        const ends = peers.map((p) =>
+          role === "server" ? link(r.index, p, pairs).server : link(p, r.index, pairs).client,
+        );
+        const nics: Nic[] = ends.map((e, p) => ({
+          kind: "socket",
+          mode: role === "server" ? "listen" : "connect",
+          port: ports.get(role === "server" ? `${r.index}-${p}` : `${p}-${r.index}`) ?? 0,
+          mac: e.mac,
+        }));
+        spec.nic = nics[0] as Nic;
+        spec.extraNics = nics.slice(1);
+        spec.networkConfig = networkConfig(ends);
+        if (role === "client")
+          spec.vendorData = hostsVendorData(
+            rendered.serverHosts.map((h, s): [string, string] => [h, link(s, r.index, pairs).server.ip]),
+          );
       }
       let vm: Vm | undefined;
       for (let attempt = 0; !vm; attempt++) {
@@ -219,7 +251,7 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
         }
       }
       vms.push(vm);
-      byRole[role] = vm;
+      guests.push({ key, role, vm, unit: r.unit });
       units[role] = r.unit;
     }
     // Boot: until every agent answers, for as long as the consoles keep growing.
@@ -234,63 +266,81 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
       },
     });
     stages.end();
-    log(`${c.workload}: agents up after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+    log(`${c.workload}: ${vms.length} agent(s) up after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
     stages.begin("cloud-init");
     for (const vm of vms) await cloudInitDone(vm, log, t0);
     stages.end();
     log(`${c.workload}: cloud-init done after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
     stages.begin("unit");
-    if (rendered.serviceHost) {
-      const client = byRole.client as Vm;
-      const resolved = await sh(client, `getent hosts ${rendered.serviceHost}`);
-      assert.match(
-        resolved,
-        new RegExp(`^${LINK.server.ip.replaceAll(".", "\\.")}\\s`),
-        "Service name -> server",
-      );
+    for (const g of guests.filter((x) => x.role === "client")) {
+      const k = Number(g.key.split("-")[1]);
+      for (const [s, host] of rendered.serverHosts.entries()) {
+        const resolved = await sh(g.vm, `getent hosts ${host}`);
+        const ip = link(s, k, pairs).server.ip;
+        assert.match(
+          resolved,
+          new RegExp(`^${ip.replaceAll(".", "\\.")}\\s`),
+          `client ${k}: ${host} -> server ${s}`,
+        );
+      }
     }
     const before: Record<string, Record<string, string>> = {};
-    for (const [role, vm] of Object.entries(byRole)) {
-      const unit = units[role] as string;
+    for (const g of guests) {
       // runcmd started it with enable --now: once cloud-init is done it is active or on its
       // way (activating); inactive or failed is a failure now, not after a timeout.
-      before[role] = await until(`${unit} active`, 120, async () => {
-        const s = await unitState(vm, unit);
+      before[g.key] = await until(`${g.vm.spec.name}: ${g.unit} active`, 120, async () => {
+        const s = await unitState(g.vm, g.unit);
         if (s.ActiveState === "inactive" || s.ActiveState === "failed") {
           return { ...s, gaveUp: "yes" };
         }
         return s.ActiveState === "active" ? s : undefined;
       });
-      assert.equal(before[role]?.ActiveState, "active", `${unit} is active (${before[role]?.SubState})`);
+      assert.equal(
+        before[g.key]?.ActiveState,
+        "active",
+        `${g.vm.spec.name}: ${g.unit} is active (${before[g.key]?.SubState})`,
+      );
     }
     stages.end();
     stages.begin("check");
-    const ctx: Ctx = { vm: byRole, unit: units, slow, log: (m) => log(`${c.workload}: ${m}`) };
+    const byKey = Object.fromEntries(guests.map((g) => [g.key, g.vm]));
+    const ctx: Ctx = { vm: byKey, unit: units, pairs, slow, log: (m) => log(`${c.workload}: ${m}`) };
+    // Before the counters' window: this probe itself moves the NIC counters.
+    if (c.pairs) await reachesBothServers(c.pairs, ctx);
+    // The counters' first reading: the workload's check (reads through the agent) runs inside
+    // their window instead of before it (countersMove).
+    const first = new Map<string, Counters>();
+    for (const g of guests) first.set(g.key, await readCounters(g.vm));
+    const firstAt = Date.now();
     await c.check(ctx);
-    for (const [role, vm] of Object.entries(byRole)) {
-      const unit = units[role] as string;
-      const after = await unitState(vm, unit);
+    if (c.pairs) await eachServerItsOwnClient(c.pairs, ctx, rendered.serverHosts.length);
+    for (const g of guests) {
+      const after = await unitState(g.vm, g.unit);
       assert.equal(
         after.ActiveState,
         "active",
-        `${role || c.workload}: ${unit} stays active (${after.SubState})`,
+        `${g.vm.spec.name}: ${g.unit} stays active (${after.SubState})`,
       );
-      assert.equal(
-        after.NRestarts,
-        before[role]?.NRestarts,
-        `${role || c.workload}: ${unit} did not restart`,
-      );
+      assert.equal(after.NRestarts, before[g.key]?.NRestarts, `${g.vm.spec.name}: ${g.unit} did not restart`);
     }
     stages.end();
     stages.begin("counters");
-    await countersMove(c.workload, byRole, (m) => log(`${c.workload}: ${m}`));
+    await countersMove(c.workload, guests, first, firstAt, ctx.log);
     stages.end();
     stages.begin("readiness probe");
-    for (const [role, vm] of Object.entries(byRole)) {
-      const command = plannedProbe(c.workload, c.params, role || undefined);
-      await checkReadinessProbe(vm, command, units[role] as string, (m) => log(`${c.workload}: ${m}`));
+    for (const g of guests) {
+      const command = plannedProbe(c.workload, c.params, g.role || undefined);
+      await checkReadinessProbe(g.vm, command, g.unit, (m) =>
+        log(`${c.workload}: ${g.key || g.vm.spec.name}: ${m}`),
+      );
     }
     stages.end();
+    if (c.login) {
+      // After the counters' window: su and ssh use the guest's CPU too.
+      stages.begin("login");
+      await checkLogin(byKey[""] as Vm, rendered.hash ?? "", until, ctx.log);
+      stages.end();
+    }
     outcome = "passed";
     log(`${c.workload}: passed after ${((Date.now() - t0) / 1000).toFixed(0)}s`);
   } catch (err) {
@@ -306,31 +356,56 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
   }
 }
 
+/** Each client reaches every server (a closed port answers "connection refused"): the choice is the client's, by name. */
+async function reachesBothServers(p: PairProof, ctx: Ctx): Promise<void> {
+  for (const [k, client] of clientsOf(ctx).entries()) {
+    for (let s = 0; s < ctx.pairs; s++) {
+      const ip = link(s, k, ctx.pairs).server.ip;
+      const r = await client.agent.sh(
+        `timeout 10 bash -c ': </dev/tcp/${ip}/${p.probePort}' 2>&1; echo "exit=$?"`,
+      );
+      assert.match(r.stdout, /Connection refused/, `client ${k} reaches server ${s} (${ip}): ${r.stdout}`);
+    }
+  }
+}
+
+/** After the clients' rounds (the check): each server's journal names exactly one peer, its own client. */
+async function eachServerItsOwnClient(p: PairProof, ctx: Ctx, servers: number): Promise<void> {
+  for (let s = 0; s < servers; s++) {
+    const server = ctx.vm[`server-${s}`] as Vm;
+    const peers = new Set((await sh(server, p.peers)).split("\n").filter(Boolean));
+    ctx.log(`server ${s} was reached by ${[...peers].join(", ") || "nobody"}`);
+    assert.deepEqual([...peers], [link(s, s, ctx.pairs).client.ip], `server ${s} talks to client ${s} only`);
+  }
+}
+
 /**
  * The counters KubeVirt's metrics come from (counters.ts: QEMU's block statistics over QMP,
- * the vCPU threads' CPU time, qemu's RSS, the guest NIC's bytes), read twice some seconds
- * apart: each signal the workload declares for `virtwork verify` must move its counter.
- * Logs before → after and the rate next to verify's threshold.
+ * the vCPU threads' CPU time, qemu's RSS, the guest NIC's bytes), read before the check and
+ * again at least 20 s × pace (at most 60 s) later: each signal the workload declares for
+ * `virtwork verify` must move its counter. Logs before → after and the rate next to verify's
+ * threshold.
  */
 async function countersMove(
   workload: string,
-  byRole: Record<string, Vm>,
+  guests: Guest[],
+  first: Map<string, Counters>,
+  firstAt: number,
   log: (m: string) => void,
 ): Promise<void> {
   const signals = BUILTIN_WORKLOADS.find((w) => w.name === workload)?.signals ?? [];
   assert.ok(signals.length, `${workload} declares signals`);
-  const first = new Map<string, Counters>();
-  for (const [role, vm] of Object.entries(byRole)) first.set(role, await readCounters(vm));
   // long enough for each workload to go through a loop (fio, pgbench, iperf3 pause ~10 s)
-  await sleep(Math.min(60, Math.round(20 * scale())) * 1000);
-  for (const [role, vm] of Object.entries(byRole)) {
-    const a = first.get(role) as Counters;
-    const b = await readCounters(vm);
+  const windowMs = Math.min(60, Math.round(20 * scale())) * 1000;
+  await sleep(Math.max(0, firstAt + windowMs - Date.now()));
+  for (const g of guests) {
+    const a = first.get(g.key) as Counters;
+    const b = await readCounters(g.vm);
     const seconds = (b.at - a.at) / 1000;
-    for (const s of signals.filter((x) => appliesTo(x, role || undefined))) {
+    for (const s of signals.filter((x) => appliesTo(x, g.role || undefined))) {
       const counter = counterOf(s);
       assert.ok(counter, `${workload}/${s.name}: a counter for ${s.metric}`);
-      const who = `${role || workload} ${s.name} (${s.metric})`;
+      const who = `${g.key || workload} ${s.name} (${s.metric})`;
       if (counter.gauge) {
         const share = b.residentBytes / b.guestBytes;
         log(
@@ -363,14 +438,22 @@ describe("workloads in a booted Debian guest", { skip, concurrency: true }, () =
     const a = accel(image);
     setAccelSlow(a.slow);
     console.log(
-      `# guest disk ready in ${((Date.now() - t) / 1000).toFixed(0)}s; accel ${a.kind} (-cpu ${a.cpu}); pace now ×${scale().toFixed(1)}`,
+      `# guest disk ready in ${((Date.now() - t) / 1000).toFixed(0)}s; accel ${a.kind} (-cpu ${a.cpu}; ${a.how ?? ""}); pace now ×${scale().toFixed(1)}`,
     );
   });
 
-  for (const c of CASES) {
-    if (only && !only.includes(c.workload)) continue;
+  // The gate admits first come, first served, and a four-guest case only when nothing else
+  // runs: the pairs go first (no drain before them), then the longest case (database).
+  const order = (c: Case) => (c.pairs ? 0 : c.workload === "database" ? 1 : 2);
+  for (const c of [...CASES].sort((a, b) => order(a) - order(b))) {
+    if (only && !only.includes(c.workload) && !c.aliases?.some((a) => only.includes(a))) continue;
+    const name = c.pairs
+      ? `${c.workload}: ${PAIRS} pairs, client i talks to server i only`
+      : c.login
+        ? `${c.workload} + login: shadow holds virtwork's hash; su (PAM) and ssh (sshd) accept the password`
+        : c.workload;
     // The case's own waits fail on a stall; this is only the backstop.
-    test(c.workload, { timeout: 2 * HARD_SECONDS * 1000 }, (t) =>
+    test(name, { timeout: 2 * HARD_SECONDS * 1000 }, (t) =>
       runCase(c, image, (m) => {
         t.diagnostic(m);
         console.log(`# ${m}`);
