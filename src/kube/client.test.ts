@@ -107,4 +107,46 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
     assert.notEqual(seen[2], seen[0], `a fresh token after expiry: ${seen.join(", ")}`);
     c.close();
   });
+
+  it("a watch stopped while its exec plugin runs ends quietly (no raw \"socket hang up\" escapes)", async () => {
+    // The plugin takes a while and its token is always expired, so every request runs it again.
+    const plugin = join(dir, "slow-plugin.sh");
+    writeFileSync(
+      plugin,
+      `#!/bin/sh
+sleep 0.6
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"slow","expirationTimestamp":"2000-01-01T00:00:00Z"}}'
+`,
+    );
+    chmodSync(plugin, 0o755);
+    accepted.clear();
+    accepted.add("slow");
+    const c = await client(
+      kubeconfig({ exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } }),
+    );
+    // Before the fix, a request created after the abort was destroyed before its "error"
+    // listener existed: Node raised "socket hang up" as an uncaught error and the CLI died with
+    // `Error: socket hang up` (the connect.test.ts exec-plugin flake on a loaded machine).
+    const escaped: unknown[] = [];
+    const onUncaught = (err: unknown) => escaped.push(err);
+    process.prependListener("uncaughtException", onUncaught);
+    try {
+      const stop = new AbortController();
+      setTimeout(() => stop.abort(), 150);
+      const version = await c.watch(
+        "/api/v1/namespaces",
+        { resourceVersion: "7" },
+        { verb: "watch" },
+        () => undefined,
+        stop.signal,
+      );
+      assert.equal(version, "7", "an aborted watch resolves with the version it started from");
+      // A destroyed request reports its error on a later tick: give it time to surface.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(escaped.map(String), []);
+    } finally {
+      process.removeListener("uncaughtException", onUncaught);
+      c.close();
+    }
+  });
 });
