@@ -175,7 +175,12 @@ export class KubeApi {
   watch<T extends KubeResource>(
     resource: Resource,
     namespace: string,
-    options: { labelSelector?: string; fieldSelector?: string; resourceVersion?: string; timeoutSeconds?: number },
+    options: {
+      labelSelector?: string;
+      fieldSelector?: string;
+      resourceVersion?: string;
+      timeoutSeconds?: number;
+    },
     onEvent: (event: WatchEvent<T>) => "stop" | undefined,
     signal?: AbortSignal,
   ): Promise<string | undefined> {

@@ -108,7 +108,7 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
     c.close();
   });
 
-  it("a watch stopped while its exec plugin runs ends quietly (no raw \"socket hang up\" escapes)", async () => {
+  it('a watch stopped while its exec plugin runs ends quietly (no raw "socket hang up" escapes)', async () => {
     // The plugin takes a while and its token is always expired, so every request runs it again.
     const plugin = join(dir, "slow-plugin.sh");
     writeFileSync(

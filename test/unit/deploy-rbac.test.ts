@@ -221,7 +221,11 @@ function scanCallSites(): { file: string; line: string }[] {
     if (file === "src/kube/api.ts") continue;
     for (const line of readFileSync(path, "utf8").split("\n")) {
       // watchUntil(api, …) lists and watches the resource it is given.
-      if (/\bapi\.(create|get|list|delete|deleteCollection|watch|serves)\b\s*[<(]|\bwatchUntil<\w+>\(/.test(line))
+      if (
+        /\bapi\.(create|get|list|delete|deleteCollection|watch|serves)\b\s*[<(]|\bwatchUntil<\w+>\(/.test(
+          line,
+        )
+      )
         found.push({ file, line: line.trim() });
     }
   }
