@@ -149,4 +149,58 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
       c.close();
     }
   });
+
+  it("a server that drops the connection before answering: a wrapped, retried ECONNRESET, not a raw error", async () => {
+    let n = 0;
+    const flaky = createServer((req, res) => {
+      n++;
+      // Every other request: close the socket with the request read but no headers sent
+      // (what Node reports as "socket hang up").
+      if (n % 2 === 1) return req.socket.destroy();
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ kind: "NamespaceList", items: [], metadata: { resourceVersion: "1" } }));
+    });
+    await new Promise<void>((r) => flaky.listen(0, "127.0.0.1", () => r()));
+    try {
+      const file = kubeconfig({ token: "t" });
+      const text = readFileSync(file, "utf8").replace(
+        url,
+        `http://127.0.0.1:${(flaky.address() as { port: number }).port}`,
+      );
+      writeFileSync(file, text);
+      const retried: string[] = [];
+      const connection = await connect({ kubeconfig: file, env: { PATH: process.env.PATH } });
+      const c = await KubeClient.create(connection, {
+        qps: 100,
+        burst: 100,
+        retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+        onRetry: (_call, err) => retried.push(`${(err as Error).name} ${(err as { code?: string }).code}`),
+      });
+      for (let i = 0; i < 3; i++) await list(c);
+      assert.ok(retried.length >= 1, "the hang-up was retried");
+      assert.ok(
+        retried.every((r) => r === "KubeNetworkError ECONNRESET"),
+        `retried: ${retried.join(", ")}`,
+      );
+      // Without retries the caller gets the wrapped error naming the server and context.
+      const once = await KubeClient.create(connection, {
+        qps: 100,
+        burst: 100,
+        retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      });
+      n = 0;
+      await assert.rejects(list(once), (err: Error) => {
+        assert.equal(err.name, "KubeNetworkError");
+        assert.match(
+          err.message,
+          /^list: cannot reach the API server http:\/\/127\.0\.0\.1:\d+ \(context "c".*socket hang up \(ECONNRESET\)/,
+        );
+        return true;
+      });
+      c.close();
+      once.close();
+    } finally {
+      flaky.close();
+    }
+  });
 });
