@@ -204,3 +204,40 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
     }
   });
 });
+
+describe("watches and the rate limit", () => {
+  it("every watch request waits for the client's rate limiter, like any other call", async () => {
+    const times: number[] = [];
+    const ends = createServer((_req, res) => {
+      times.push(Date.now());
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(); // the server closes the watch at once
+    });
+    await new Promise<void>((r) => ends.listen(0, "127.0.0.1", () => r()));
+    try {
+      const file = kubeconfig({ token: "t" });
+      writeFileSync(
+        file,
+        readFileSync(file, "utf8").replace(
+          url,
+          `http://127.0.0.1:${(ends.address() as { port: number }).port}`,
+        ),
+      );
+      const c = await KubeClient.create(
+        await connect({ kubeconfig: file, env: { PATH: process.env.PATH } }),
+        {
+          qps: 4,
+          burst: 1,
+        },
+      );
+      for (let i = 0; i < 5; i++) await c.watch("/api/v1/namespaces", {}, { verb: "watch" }, () => undefined);
+      c.close();
+      assert.equal(times.length, 5);
+      // 4 QPS with a burst of 1: five watches need at least four gaps of 250 ms.
+      const spread = (times.at(-1) ?? 0) - (times[0] ?? 0);
+      assert.ok(spread >= 900, `5 watches in ${spread} ms at 4 QPS`);
+    } finally {
+      ends.close();
+    }
+  });
+});
