@@ -175,7 +175,12 @@ export class KubeApi {
   watch<T extends KubeResource>(
     resource: Resource,
     namespace: string,
-    options: { labelSelector?: string; resourceVersion?: string; timeoutSeconds?: number },
+    options: {
+      labelSelector?: string;
+      fieldSelector?: string;
+      resourceVersion?: string;
+      timeoutSeconds?: number;
+    },
     onEvent: (event: WatchEvent<T>) => "stop" | undefined,
     signal?: AbortSignal,
   ): Promise<string | undefined> {
@@ -183,10 +188,11 @@ export class KubeApi {
       collectionPath(resource, namespace),
       {
         labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
         resourceVersion: options.resourceVersion,
         timeoutSeconds: options.timeoutSeconds === undefined ? undefined : String(options.timeoutSeconds),
       },
-      { verb: "watch", resource, namespace },
+      { verb: "watch", resource, ...(namespace ? { namespace } : {}) },
       onEvent,
       this.abortable(signal).signal,
     );

@@ -107,4 +107,137 @@ printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
     assert.notEqual(seen[2], seen[0], `a fresh token after expiry: ${seen.join(", ")}`);
     c.close();
   });
+
+  it('a watch stopped while its exec plugin runs ends quietly (no raw "socket hang up" escapes)', async () => {
+    // The plugin takes a while and its token is always expired, so every request runs it again.
+    const plugin = join(dir, "slow-plugin.sh");
+    writeFileSync(
+      plugin,
+      `#!/bin/sh
+sleep 0.6
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"slow","expirationTimestamp":"2000-01-01T00:00:00Z"}}'
+`,
+    );
+    chmodSync(plugin, 0o755);
+    accepted.clear();
+    accepted.add("slow");
+    const c = await client(
+      kubeconfig({ exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } }),
+    );
+    // Before the fix, a request created after the abort was destroyed before its "error"
+    // listener existed: Node raised "socket hang up" as an uncaught error and the CLI died with
+    // `Error: socket hang up` (the connect.test.ts exec-plugin flake on a loaded machine).
+    const escaped: unknown[] = [];
+    const onUncaught = (err: unknown) => escaped.push(err);
+    process.prependListener("uncaughtException", onUncaught);
+    try {
+      const stop = new AbortController();
+      setTimeout(() => stop.abort(), 150);
+      const version = await c.watch(
+        "/api/v1/namespaces",
+        { resourceVersion: "7" },
+        { verb: "watch" },
+        () => undefined,
+        stop.signal,
+      );
+      assert.equal(version, "7", "an aborted watch resolves with the version it started from");
+      // A destroyed request reports its error on a later tick: give it time to surface.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(escaped.map(String), []);
+    } finally {
+      process.removeListener("uncaughtException", onUncaught);
+      c.close();
+    }
+  });
+
+  it("a server that drops the connection before answering: a wrapped, retried ECONNRESET, not a raw error", async () => {
+    let n = 0;
+    const flaky = createServer((req, res) => {
+      n++;
+      // Every other request: close the socket with the request read but no headers sent
+      // (what Node reports as "socket hang up").
+      if (n % 2 === 1) return req.socket.destroy();
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ kind: "NamespaceList", items: [], metadata: { resourceVersion: "1" } }));
+    });
+    await new Promise<void>((r) => flaky.listen(0, "127.0.0.1", () => r()));
+    try {
+      const file = kubeconfig({ token: "t" });
+      const text = readFileSync(file, "utf8").replace(
+        url,
+        `http://127.0.0.1:${(flaky.address() as { port: number }).port}`,
+      );
+      writeFileSync(file, text);
+      const retried: string[] = [];
+      const connection = await connect({ kubeconfig: file, env: { PATH: process.env.PATH } });
+      const c = await KubeClient.create(connection, {
+        qps: 100,
+        burst: 100,
+        retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+        onRetry: (_call, err) => retried.push(`${(err as Error).name} ${(err as { code?: string }).code}`),
+      });
+      for (let i = 0; i < 3; i++) await list(c);
+      assert.ok(retried.length >= 1, "the hang-up was retried");
+      assert.ok(
+        retried.every((r) => r === "KubeNetworkError ECONNRESET"),
+        `retried: ${retried.join(", ")}`,
+      );
+      // Without retries the caller gets the wrapped error naming the server and context.
+      const once = await KubeClient.create(connection, {
+        qps: 100,
+        burst: 100,
+        retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      });
+      n = 0;
+      await assert.rejects(list(once), (err: Error) => {
+        assert.equal(err.name, "KubeNetworkError");
+        assert.match(
+          err.message,
+          /^list: cannot reach the API server http:\/\/127\.0\.0\.1:\d+ \(context "c".*socket hang up \(ECONNRESET\)/,
+        );
+        return true;
+      });
+      c.close();
+      once.close();
+    } finally {
+      flaky.close();
+    }
+  });
+});
+
+describe("watches and the rate limit", () => {
+  it("every watch request waits for the client's rate limiter, like any other call", async () => {
+    const times: number[] = [];
+    const ends = createServer((_req, res) => {
+      times.push(Date.now());
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(); // the server closes the watch at once
+    });
+    await new Promise<void>((r) => ends.listen(0, "127.0.0.1", () => r()));
+    try {
+      const file = kubeconfig({ token: "t" });
+      writeFileSync(
+        file,
+        readFileSync(file, "utf8").replace(
+          url,
+          `http://127.0.0.1:${(ends.address() as { port: number }).port}`,
+        ),
+      );
+      const c = await KubeClient.create(
+        await connect({ kubeconfig: file, env: { PATH: process.env.PATH } }),
+        {
+          qps: 4,
+          burst: 1,
+        },
+      );
+      for (let i = 0; i < 5; i++) await c.watch("/api/v1/namespaces", {}, { verb: "watch" }, () => undefined);
+      c.close();
+      assert.equal(times.length, 5);
+      // 4 QPS with a burst of 1: five watches need at least four gaps of 250 ms.
+      const spread = (times.at(-1) ?? 0) - (times[0] ?? 0);
+      assert.ok(spread >= 900, `5 watches in ${spread} ms at 4 QPS`);
+    } finally {
+      ends.close();
+    }
+  });
 });

@@ -241,6 +241,8 @@ export class KubeClient {
     const transport = url.protocol === "https:" ? https : http;
     const headers = await this.headers();
     let lastVersion = query.resourceVersion;
+    // Stopped while the credentials were fetched (an exec plugin takes a while): send nothing.
+    if (abort?.aborted) return lastVersion;
     // A stream that stays silent much longer than the server's own timeout is dead (a half-open
     // connection behind a load balancer): give up on it and let the caller resume.
     const idleMs = (Number(query.timeoutSeconds ?? 300) + 30) * 1000;
@@ -322,12 +324,14 @@ export class KubeClient {
           });
         },
       );
-      if (abort?.aborted) return finish();
-      abort?.addEventListener("abort", onAbort, { once: true });
+      // Listeners first: finish() destroys the request, and a destroyed request emits "socket
+      // hang up"; with no listener that error would crash the process.
       req.on("timeout", () =>
         finish(networkError(new Error(`no data for ${idleMs / 1000}s`), call, this.connection, "ETIMEDOUT")),
       );
       req.on("error", (err) => finish(networkError(err, call, this.connection)));
+      if (abort?.aborted) return finish();
+      abort?.addEventListener("abort", onAbort, { once: true });
       req.end();
     });
   }

@@ -13,8 +13,11 @@ export const WATCH_BACKOFF: RetryPolicy = {
 
 export interface ListWatchOptions<T> {
   resource: Resource;
+  /** "" for a cluster-scoped resource (e.g. namespaces). */
   namespace: string;
   labelSelector?: string;
+  /** e.g. `metadata.name=x`: follow one object (a namespace being deleted). */
+  fieldSelector?: string;
   /** Stops the loop (resolves); the deadline and SIGINT come in through here. */
   signal: AbortSignal;
   /** Every object of a (re-)list: the full current state. */
@@ -79,7 +82,7 @@ export async function listWatch<T extends KubeResource>(
           options.resource,
           options.namespace,
           options.labelSelector,
-          undefined,
+          options.fieldSelector,
           {
             signal,
           },
@@ -102,6 +105,7 @@ export async function listWatch<T extends KubeResource>(
         options.namespace,
         {
           ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+          ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
           resourceVersion: version,
           timeoutSeconds: Math.round(timeout * (1 + Math.random())),
         },
@@ -138,6 +142,7 @@ export interface WatchUntilOptions<T> {
   resource: Resource;
   namespace: string;
   labelSelector?: string;
+  fieldSelector?: string;
   signal: AbortSignal;
   /** Gives up (resolves with done=false) after this long. */
   timeoutMs: number;
@@ -170,6 +175,7 @@ export async function watchUntil<T extends KubeResource>(
       resource: options.resource,
       namespace: options.namespace,
       ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+      ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
       signal,
       onList: (items) => {
         objects.clear();

@@ -1,4 +1,5 @@
 import type { KubeResource } from "../kube/api.ts";
+import { RESOURCES } from "../kube/resources.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { CLEANUP_KINDS, type CleanupItem, type CleanupPreview } from "./cleanup-kinds.ts";
 import type { OpsContext } from "./context.ts";
@@ -58,4 +59,49 @@ export async function waitUntilGone(
     }
   }
   return remaining;
+}
+
+/** A namespace as the watch sees it while it is being deleted. */
+type NamespaceObject = KubeResource & {
+  status?: { phase?: string; conditions?: { type?: string; status?: string; message?: string }[] };
+};
+
+/** Why a namespace that was deleted is still there: the conditions the namespace controller sets. */
+function namespaceCause(ns: NamespaceObject | undefined): string {
+  const stuck = (ns?.status?.conditions ?? []).filter((c) => c.status === "True" && c.message);
+  if (stuck.length) return stuck.map((c) => `${c.type}: ${c.message}`).join("; ");
+  const finalizers = ns?.metadata?.finalizers ?? [];
+  return finalizers.length
+    ? `phase ${ns?.status?.phase ?? "unknown"}, finalizers ${finalizers.join(", ")}`
+    : `phase ${ns?.status?.phase ?? "unknown"}`;
+}
+
+/**
+ * --delete-namespace --wait: watches the one namespace (a list + watch with fieldSelector
+ * metadata.name=…, resumed like every watch in kube/watch.ts) until it is gone. Throws with what
+ * the namespace controller reports when the timeout passes or the wait is interrupted.
+ */
+export async function waitForNamespaceGone(
+  ctx: OpsContext,
+  namespace: string,
+  timeoutSeconds: number,
+): Promise<void> {
+  const seen = await watchUntil<NamespaceObject>(ctx.api, {
+    resource: RESOURCES.namespaces,
+    namespace: "",
+    fieldSelector: `metadata.name=${namespace}`,
+    signal: ctx.signal,
+    timeoutMs: timeoutSeconds * 1000,
+    until: (objects) => !objects.has(namespace),
+    onChange: (objects) => {
+      if (objects.has(namespace)) ctx.progress(`waiting for namespace ${namespace} to be deleted`);
+    },
+  });
+  if (seen.done) return;
+  const why = namespaceCause(seen.objects.get(namespace));
+  throw new Error(
+    ctx.signal.aborted
+      ? `the wait for namespace ${namespace} to be deleted was interrupted (${why})`
+      : `timed out after ${timeoutSeconds}s waiting for namespace ${namespace} to be deleted: ${why}; check \`kubectl get namespace ${namespace} -o yaml\` (status.conditions)`,
+  );
 }

@@ -10,7 +10,7 @@ import {
   type CleanupResult,
 } from "./cleanup-kinds.ts";
 import { namespaceDeletionBlocker } from "./cleanup-namespace.ts";
-import { waitUntilGone } from "./cleanup-wait.ts";
+import { waitForNamespaceGone, waitUntilGone } from "./cleanup-wait.ts";
 import type { OpsContext } from "./context.ts";
 
 const emptyCounts = (): Record<CleanupKind, number> => ({
@@ -239,15 +239,5 @@ export async function deleteNamespaceIfOurs(
       await waitForNamespaceGone(ctx, preview.namespace, options.timeoutSeconds);
   } catch (err) {
     result.errors.push(`Namespace/${preview.namespace}: ${describeError(err)}`);
-  }
-}
-
-async function waitForNamespaceGone(ctx: OpsContext, namespace: string, timeoutSeconds: number) {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  while (await ctx.api.get(RESOURCES.namespaces, namespace)) {
-    if (Date.now() > deadline || ctx.signal.aborted)
-      throw new Error(`timed out waiting for namespace ${namespace} to be deleted`);
-    ctx.progress(`waiting for namespace ${namespace} to be deleted`);
-    await new Promise((r) => setTimeout(r, 1000));
   }
 }

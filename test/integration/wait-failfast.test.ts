@@ -58,7 +58,7 @@ describe("stuck VMs fail the run with the VM, the cause and the fix", () => {
     );
   });
 
-  test("no default StorageClass (the local cluster has none): at once, saying what to pass", async () => {
+  test("no default StorageClass (the local cluster has none): at once, saying what to do", async () => {
     const { res, error } = await failingRun(
       "nodefsc",
       { delays: FAST, noDefaultStorageClass: true },
@@ -68,7 +68,7 @@ describe("stuck VMs fail the run with the VM, the cause and the fix", () => {
     assert.ok(res.ms < 20_000, `failed after ${res.ms} ms`);
     assert.match(
       error,
-      /VM virtwork-disk-0: DataVolume \S+ names no StorageClass and the cluster has no default one; the cluster has no StorageClass at all/,
+      /VM virtwork-disk-0: DataVolume \S+ names no StorageClass and the cluster has no default one; the cluster has no StorageClass at all: install a storage provisioner, or run workloads without data disks/,
     );
   });
 

@@ -161,11 +161,14 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
     needs: [grant("namespaces", "delete")],
     when: "cleanup --delete-namespace of a namespace virtwork created",
   },
+  // src/ops/cleanup-wait.ts: watchUntil runs the list + watch of kube/watch.ts (above) for the
+  // cleanup kinds, and for the one namespace being deleted (cluster-scoped: list + watch).
+  { file: "src/ops/cleanup-wait.ts", site: "watchUntil<KubeResource>(ctx.api", needs: [] },
   {
-    file: "src/ops/cleanup.ts",
-    site: "ctx.api.get(RESOURCES.namespaces, namespace)",
-    needs: [grant("namespaces", "get")],
-    when: "cleanup --delete-namespace --wait (waitForNamespaceGone)",
+    file: "src/ops/cleanup-wait.ts",
+    site: "watchUntil<NamespaceObject>(ctx.api",
+    needs: [grant("namespaces", "list"), grant("namespaces", "watch")],
+    when: "cleanup --delete-namespace --wait (waitForNamespaceGone) of a namespace virtwork created",
   },
   // src/kube/monitoring.ts: `virtwork verify` finding OpenShift's Thanos querier (the
   // in-cluster Job never runs verify)
@@ -192,6 +195,8 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
 const NOT_GRANTED = new Set<Grant>([
   grant("namespaces", "create"),
   grant("namespaces", "delete"),
+  grant("namespaces", "list"),
+  grant("namespaces", "watch"),
   grant("configmaps", "list"),
   grant("pods", "list"),
   grant("routes", "get"),
@@ -215,7 +220,12 @@ function scanCallSites(): { file: string; line: string }[] {
     const file = relative(ROOT, path);
     if (file === "src/kube/api.ts") continue;
     for (const line of readFileSync(path, "utf8").split("\n")) {
-      if (/\bapi\.(create|get|list|delete|deleteCollection|watch|serves)\b\s*[<(]/.test(line))
+      // watchUntil(api, …) lists and watches the resource it is given.
+      if (
+        /\bapi\.(create|get|list|delete|deleteCollection|watch|serves)\b\s*[<(]|\bwatchUntil<\w+>\(/.test(
+          line,
+        )
+      )
         found.push({ file, line: line.trim() });
     }
   }
