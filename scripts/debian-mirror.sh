@@ -2,8 +2,8 @@
 # Sourced. debian_mirror: prints the Debian mirror this machine's apt already uses (the first
 # deb source of a plain release suite, no -security/-updates, whose URI ends in /debian), or
 # VIRTWORK_DEBIAN_MIRROR when set; returns 1 when there is none. The mirror is read at run
-# time and never written in the repository. (The same rule as test/guest/boot/build-image.sh,
-# whose copy stays in that script: its hash keys the cached guest disk.)
+# time and never written in the repository. Used by test/guest/boot/build-image.sh and
+# images/golden/debian/build.sh.
 debian_mirror() {
   if [ -n "${VIRTWORK_DEBIAN_MIRROR:-}" ]; then
     echo "$VIRTWORK_DEBIAN_MIRROR"

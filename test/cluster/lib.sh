@@ -36,8 +36,10 @@ ensure_go() {
   export GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 }
 
-# Debian packages the scripts use; installed with apt-get when missing (we run as root).
-APT_UPDATED=
+# Debian packages the scripts use (CMD:PACKAGE pairs); installed when missing, through the one
+# apt helper that queues behind other apt runs (scripts/lib-apt.sh).
+# shellcheck source=../../scripts/lib-apt.sh
+source "$REPO_ROOT/scripts/lib-apt.sh"
 ensure_pkgs() {
   local missing=() cmd pkg
   for pair in "$@"; do
@@ -45,10 +47,7 @@ ensure_pkgs() {
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  local SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  if [ -z "$APT_UPDATED" ]; then $SUDO apt-get update -qq >&2; APT_UPDATED=1; fi
-  log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+  apt_install "[cluster]" "${missing[@]}"
 }
 
 check_disk() {

@@ -25,6 +25,8 @@ REPO=$(cd "$HERE/../../.." && pwd)
 source "$REPO/scripts/cache-entry.sh"
 # shellcheck source=../../../scripts/debian-mirror.sh
 source "$REPO/scripts/debian-mirror.sh"
+# shellcheck source=../../../scripts/lib-apt.sh
+source "$REPO/scripts/lib-apt.sh"
 
 log() { echo "golden debian: $*" >&2; }
 
@@ -46,11 +48,7 @@ ready() { [ -f "$1/ready" ] && [ -s "$1/disk.qcow2" ]; }
 
 need() {
   command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ] && return
-  log "installing $2"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "$2" >/dev/null 2>&1 ||
-    { apt-get update -qq -o DPkg::Lock::Timeout=600 &&
-      apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "$2" >/dev/null; }
+  apt_install "golden image" "$2"
 }
 
 build() {

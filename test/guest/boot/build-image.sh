@@ -31,6 +31,13 @@ PACKAGES=(
 log() { echo "guest image: $*" >&2; }
 
 SELF="$(readlink -f "${BASH_SOURCE[0]}")"
+REPO="$(cd "$(dirname "$SELF")/../../.." && pwd)"
+# The mirror this machine's apt uses (or VIRTWORK_DEBIAN_MIRROR) and the one apt helper. Neither
+# changes what goes into the disk, so the cache key stays the hash of this script alone.
+# shellcheck source=../../../scripts/debian-mirror.sh
+source "$REPO/scripts/debian-mirror.sh"
+# shellcheck source=../../../scripts/lib-apt.sh
+source "$REPO/scripts/lib-apt.sh"
 CACHE_ROOT="${VIRTWORK_GUEST_CACHE:-${HOME}/.cache/virtwork/guest}"
 KEY="debian-${SUITE}-$(sha256sum "$SELF" | cut -c1-12)"
 OUT="$CACHE_ROOT/$KEY"
@@ -52,37 +59,9 @@ if [ -f "$OUT/ready" ]; then
   exit 0
 fi
 
-# The Debian mirror this machine already uses: the first deb source of a plain release suite
-# (no -security/-updates) whose URI ends in /debian.
-debian_mirror() {
-  if [ -n "${VIRTWORK_DEBIAN_MIRROR:-}" ]; then
-    echo "$VIRTWORK_DEBIAN_MIRROR"
-    return
-  fi
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    awk '
-      function flush() { if (types ~ /(^| )deb( |$)/ && suites ~ /(^| )[a-z]+( |$)/) { n = split(uris, u, " "); for (i = 1; i <= n; i++) if (u[i] ~ /\/debian\/?$/) { print u[i]; exit } } types = uris = suites = "" }
-      /^[ \t]*$/ { flush(); next }
-      /^Types:/ { sub(/^Types:[ \t]*/, ""); types = $0 }
-      /^URIs:/ { sub(/^URIs:[ \t]*/, ""); uris = $0 }
-      /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
-      END { flush() }
-    ' "$f"
-  done | head -n 1 | grep . && return
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-    awk '$1 == "deb" { i = 2; if ($i ~ /^\[/) while ($i !~ /\]$/) i++; if ($i ~ /^\[/ || $i ~ /\]$/) i++; if ($(i) ~ /\/debian\/?$/ && $(i + 1) !~ /-/) { print $i; exit } }' |
-    grep . && return
-  return 1
-}
-
 need() {
   command -v "$1" >/dev/null 2>&1 && return
-  log "installing $2"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq --no-install-recommends "$2" >/dev/null 2>&1 ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$2" >/dev/null; }
+  apt_install "guest image" "$2"
 }
 need mmdebstrap mmdebstrap
 need mkfs.ext4 e2fsprogs

@@ -44,9 +44,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "needs ${missing[*]} and there is no apt-get here to install them"
     exit 1
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  if ! { apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; }; }; then
+  # the one apt helper (queues behind other apt runs); in a subshell: it exits on failure
+  # shellcheck source=../../../scripts/lib-apt.sh
+  if ! (source "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib-apt.sh" && apt_install guest-test "${missing[@]}"); then
     echo "could not install ${missing[*]} with apt-get"
     exit 1
   fi
