@@ -1,6 +1,6 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Row, SqlDriver, SqlValue } from "./sql.ts";
 
@@ -105,13 +105,28 @@ function retryWhileBusy(fn: () => void): void {
 }
 
 /**
+ * mkdir -p, one level at a time from the deepest directory that exists. Not Node's
+ * `mkdirSync(…, { recursive: true })`: that never returns for a path under /proc (mkdir there
+ * answers ENOENT although the parent exists, and Node keeps retrying the parent), so
+ * `--audit-db /proc/x/y.db` used to spin at full CPU instead of failing.
+ */
+export function makeDirs(dir: string, mode: number): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) mkdirSync(d, { mode });
+}
+
+/**
  * Opens (creating it and its directory when missing) the SQLite audit database: WAL so
  * readers never block the writer, a busy timeout so concurrent virtwork processes queue
  * instead of failing with "database is locked", and foreign keys on, as in the original.
  */
 export function openSqlite(path: string): SqlDriver {
   const { DatabaseSync } = loadSqlite();
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ":memory:") makeDirs(dirname(path), 0o700);
   const db = new DatabaseSync(path);
   try {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);

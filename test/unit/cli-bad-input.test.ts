@@ -722,6 +722,12 @@ const ISSUE_15: Case[] = [
     args: ["history", "--audit-db", "{dir}"],
     expect: ["--audit-db", "directory"],
   },
+  {
+    // Node's recursive mkdir never returns under /proc: this used to spin at full CPU
+    name: "run --audit-db under /proc",
+    args: ["run", "--audit-db", "/proc/virtwork-none/audit.db"],
+    expect: ["--audit-db", "/proc/virtwork-none", "--no-audit"],
+  },
   { name: "history show ''", args: ["history", "show", ""], expect: ["history show <run-id>", "empty"] },
   {
     name: "history show with a bad id",
