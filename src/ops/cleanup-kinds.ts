@@ -41,6 +41,12 @@ export interface CleanupPreview {
 export interface CleanupResult {
   dryRun: boolean;
   deleted: Record<CleanupKind, number>;
+  /**
+   * Listed by the preview but gone when its delete came: most often a DataVolume or PVC the
+   * garbage collector removed with the VirtualMachine that owns it. Counted apart, so
+   * "0 DataVolumes" deleted does not read as "the DataVolumes were left behind".
+   */
+  alreadyGone: Record<CleanupKind, number>;
   /** What was deleted (or, in a server dry run, would be), for the audit trail. */
   deletedItems: CleanupItem[];
   /** Each thing that makes the cleanup incomplete, naming the object or kind and the cause. */

@@ -113,8 +113,10 @@ async function deleteKind(
         dryRun: result.dryRun,
       });
       const names = new Set(gone.map((o) => o.metadata?.name ?? ""));
+      const deleted = listed.filter((i) => names.has(i.name));
       result.deleted[key] += names.size;
-      result.deletedItems.push(...listed.filter((i) => names.has(i.name)));
+      result.alreadyGone[key] += listed.length - deleted.length;
+      result.deletedItems.push(...deleted);
       return;
     } catch (err) {
       if (ctx.signal.aborted) throw err;
@@ -137,6 +139,8 @@ async function deleteKind(
       if (outcome === "deleted") {
         result.deleted[key]++;
         result.deletedItems.push(item);
+      } else {
+        result.alreadyGone[key]++;
       }
     } catch (err) {
       if (err instanceof KubeError && err.status === 409 && err.reason === "Conflict") {
@@ -154,6 +158,7 @@ export function emptyCleanupResult(dryRun = false): CleanupResult {
   return {
     dryRun,
     deleted: emptyCounts(),
+    alreadyGone: emptyCounts(),
     deletedItems: [],
     errors: [],
     notes: [],

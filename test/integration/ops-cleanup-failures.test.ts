@@ -77,7 +77,7 @@ async function deployed(prefix: string) {
 }
 
 test("Role without deletecollection: cleanup deletes one by one, says why, exit 0", async () => {
-  const { ns } = await deployed("nocoll");
+  const { ns, before } = await deployed("nocoll");
   await grantLimited(
     ns.name,
     "no-deletecollection",
@@ -101,6 +101,41 @@ test("Role without deletecollection: cleanup deletes one by one, says why, exit 
     res.stdout,
     /Deleted 3 VirtualMachines, \d+ DataVolumes, 0 PersistentVolumeClaims, 1 Services, 3 Secrets\./,
   );
+  // DataVolumes the garbage collector removed with their VMs are said to be gone, not silently 0
+  const dvs = Number(/Deleted 3 VirtualMachines, (\d+) DataVolumes/.exec(res.stdout)?.[1]);
+  const goneDvs = Number(
+    /^Note: (?:[^\n]*, )?(\d+) DataVolumes[^\n]* already gone when cleanup reached them/m.exec(
+      res.stdout,
+    )?.[1] ?? 0,
+  );
+  assert.equal(dvs + goneDvs, before.dataVolumes.size, res.stdout);
+  const left = await managedObjects(ns.name);
+  for (const [kind, map] of Object.entries(left)) assert.equal(map.size, 0, `${kind}: ${names(map)}`);
+});
+
+test("every object the preview listed is deleted or reported as already gone (owned DataVolumes go with their VMs)", async () => {
+  const { ns, before } = await deployed("gone");
+  const res = await virtwork(["cleanup", "-n", ns.name, "--yes", "--wait", "--timeout", "60", "-o", "json"], {
+    kubeconfig: ns.kubeconfig(),
+  });
+  assert.equal(res.code, 0, res.stdout + res.stderr);
+  type Counts = Record<"vms" | "dataVolumes" | "pvcs" | "services" | "secrets", number>;
+  const out = parseJson<{
+    preview: { objects: Record<keyof Counts, string[]> };
+    deleted: Counts;
+    alreadyGone: Counts;
+  }>(res);
+  assert.equal(out.preview.objects.dataVolumes.length, before.dataVolumes.size);
+  for (const k of Object.keys(out.deleted) as (keyof Counts)[]) {
+    assert.equal(
+      out.deleted[k] + out.alreadyGone[k],
+      out.preview.objects[k].length,
+      `${k}: deleted ${out.deleted[k]} + already gone ${out.alreadyGone[k]} ≠ listed ${out.preview.objects[k].length}`,
+    );
+  }
+  // the VMs go first and nothing deletes them before cleanup does
+  assert.equal(out.alreadyGone.vms, 0);
+  assert.equal(out.deleted.vms, 3);
   const left = await managedObjects(ns.name);
   for (const [kind, map] of Object.entries(left)) assert.equal(map.size, 0, `${kind}: ${names(map)}`);
 });

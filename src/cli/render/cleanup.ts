@@ -50,6 +50,11 @@ export function renderCleanup(r: CleanupReport, format: "json" | "yaml" | undefi
   const counts = KINDS.map((k) => `${result.deleted[k]} ${LABELS[k]}`).join(", ");
   const server = result.dryRun;
   let out = `${server ? "Dry run (server): would delete" : "Deleted"} ${counts}.${result.namespaceDeleted ? ` Namespace ${namespace} ${server ? "would be " : ""}deleted.` : ""}\n`;
+  const gone = KINDS.filter((k) => result.alreadyGone[k] > 0).map(
+    (k) => `${result.alreadyGone[k]} ${LABELS[k]}`,
+  );
+  if (gone.length)
+    out += `Note: ${gone.join(", ")} ${server ? "would already be" : "were already"} gone when cleanup reached them (removed with the objects that own them, e.g. a VirtualMachine's DataVolumes).\n`;
   for (const note of result.notes) out += `Note: ${note}.\n`;
   if (result.namespaceKept) out += `Namespace ${namespace} kept: ${result.namespaceKept}.\n`;
   return out;
