@@ -71,7 +71,7 @@ monitoring-test: $(DEPS_STAMP) ## deploy/monitoring/ checked by promtool (check 
 	node --test --experimental-strip-types --test-reporter=spec 'test/monitoring/*.test.ts'
 
 SUITES := lint unit compat guest-artifacts guest-test audit-test monitoring-test integration cache-lock-test
-test: ## everything CI runs, one suite after another; says first what a cold cache builds, ends with a table of suite durations (cold ~45 min on 2 cores, warm ~20)
+test: ## everything CI runs, one suite after another; says first what a cold cache builds, ends with a table of suite durations (2 cores, quiet: warm ~40 min, cold ~55; 65+ min with other work beside it)
 	@MAKE="$(MAKE)" scripts/test-suites.sh $(SUITES)
 
 completion-test: build ## shell completion: bash driven like bash does; the zsh and fish scripts load (installs zsh, fish)

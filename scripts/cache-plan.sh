@@ -44,7 +44,7 @@ entry "Prometheus + promtool for monitoring (apt-get)" "$(ok have promtool)" 30 
 echo "make test: what this machine's cache still needs (estimates for a quiet 2-core machine):"
 printf '%s\n' "${rows[@]}"
 if [ "$total" -eq 0 ]; then
-  echo "  → cache warm: nothing to build; the suites take ~20 min (guest-test ~13 min of it)"
+  echo "  → cache warm: nothing to build; the suites take ~40 min on a quiet 2-core machine (guest-test ~25 of them), 65+ min with other work beside them"
 else
-  echo "  → cold part: ~$(( (total + 59) / 60 )) min before/inside the suites (2–3× under heavy load), then ~20 min of suites"
+  echo "  → cold part: ~$(( (total + 59) / 60 )) min before/inside the suites (2–3× under heavy load), then ~40 min of suites (65+ under load)"
 fi
