@@ -54,7 +54,7 @@ export function renderCleanup(r: CleanupReport, format: "json" | "yaml" | undefi
     (k) => `${result.alreadyGone[k]} ${LABELS[k]}`,
   );
   if (gone.length)
-    out += `Note: ${gone.join(", ")} ${server ? "would already be" : "were already"} gone when cleanup reached them (removed with the objects that own them, e.g. a VirtualMachine's DataVolumes).\n`;
+    out += `Note: ${gone.join(", ")} ${server ? "would already be" : "were already"} gone when cleanup reached them (removed by the garbage collector with the objects that own them).\n`;
   for (const note of result.notes) out += `Note: ${note}.\n`;
   if (result.namespaceKept) out += `Namespace ${namespace} kept: ${result.namespaceKept}.\n`;
   return out;
