@@ -1,8 +1,9 @@
 # Sourced by every script that installs Debian packages (scripts/install-*.sh, the local
 # cluster's and the guest suites' build scripts): one way to find a command and one way to run apt.
 #   have CMD                 true when CMD is on the system PATH (not a node_modules shim)
-#   apt_install LABEL PKG…   apt-get update + install (as root, or through sudo -n); exits 1
-#                            with LABEL's reason
+#   apt_install [--with-recommends] LABEL PKG…
+#                            apt-get update + install (as root, or through sudo -n), without
+#                            Recommends unless asked; exits 1 with LABEL's reason
 #
 # Two clones running `make test` at once both reach apt (one installs zsh while the other
 # installs qemu): apt's own locks then refuse the second run ("Could not get lock
@@ -36,6 +37,11 @@ apt_retry() {
 }
 
 apt_install() {
+  local recommends=--no-install-recommends
+  if [ "${1:-}" = --with-recommends ]; then
+    recommends=--install-recommends
+    shift
+  fi
   local label=$1
   shift
   if ! have apt-get; then
@@ -62,7 +68,7 @@ apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   local rc=0
   apt_retry "$label" "${sudo[@]}" apt-get update -qq -o DPkg::Lock::Timeout=600 &&
-    apt_retry "$label" "${sudo[@]}" apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "$@" || rc=$?
+    apt_retry "$label" "${sudo[@]}" apt-get install -y -qq "$recommends" -o DPkg::Lock::Timeout=600 "$@" || rc=$?
   exec {lock_fd}>&-
   if [ "$rc" -ne 0 ]; then
     echo "$label: apt-get could not install $* (exit $rc; output above)" >&2

@@ -110,7 +110,7 @@ function retryWhileBusy(fn: () => void): void {
  * answers ENOENT although the parent exists, and Node keeps retrying the parent), so
  * `--audit-db /proc/x/y.db` used to spin at full CPU instead of failing.
  */
-export function makeDirs(dir: string, mode: number): void {
+function makeDirs(dir: string, mode: number): void {
   const missing: string[] = [];
   for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
     missing.unshift(d);

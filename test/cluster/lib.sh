@@ -47,7 +47,8 @@ ensure_pkgs() {
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  apt_install "[cluster]" "${missing[@]}"
+  # with Recommends, as before: gcc's (libc6-dev) is what cgo links against
+  apt_install --with-recommends "[cluster]" "${missing[@]}"
 }
 
 check_disk() {
