@@ -125,6 +125,14 @@ describe("tps workload", () => {
     const waitLoop = script.indexOf('until curl -s -o /dev/null "http://$SERVER:8080/"');
     assert.ok(waitLoop > 0, "the client waits for the server");
     assert.ok(waitLoop < script.indexOf("netperf -H"), "before the first netperf round");
+    // The cycles repeat inside the script: the unit never exits after a cycle, so the signal
+    // has no 30 s gap and the readiness probe never sees it "activating (auto-restart)".
+    const forever = script.indexOf("\nwhile true; do\n");
+    assert.ok(forever > waitLoop, "after the wait, an endless loop of cycles");
+    assert.ok(forever < script.indexOf("netperf -H"), "holds the TCP_RR phase");
+    assert.ok(forever < script.indexOf("/testfile"), "and the HTTP phase");
+    assert.match(script, /\n {2}echo "TPS cycle \$cycle complete"\n {2}sleep 10\ndone\n$/);
+    assert.doesNotMatch(script, /^\s*exit\b/m);
   });
 
   it("uses the defaults when no params are given", () => {

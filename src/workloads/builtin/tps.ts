@@ -54,12 +54,12 @@ function clientScript(
   netperf: boolean,
 ): string {
   const tcpRr = netperf
-    ? `for i in $(seq 1 "$ITERATIONS"); do
-  echo "TCP_RR round $i/$ITERATIONS"
-  netperf -H "$SERVER" -p ${NETPERF_CONTROL_PORT} -t TCP_RR -l "$DURATION" -- -r "$MSG_SIZE,$MSG_SIZE" -P ,${NETPERF_DATA_PORT}
-  sleep 2
-done`
-    : `echo "netperf is not available on this guest OS: TCP_RR rounds skipped, HTTP rounds only"`;
+    ? `  for i in $(seq 1 "$ITERATIONS"); do
+    echo "TCP_RR round $i/$ITERATIONS"
+    netperf -H "$SERVER" -p ${NETPERF_CONTROL_PORT} -t TCP_RR -l "$DURATION" -- -r "$MSG_SIZE,$MSG_SIZE" -P ,${NETPERF_DATA_PORT}
+    sleep 2
+  done`
+    : `  echo "netperf is not available on this guest OS: TCP_RR rounds skipped, HTTP rounds only"`;
   return `#!/bin/bash
 # ${netperf ? "netperf TCP_RR rounds, then HTTP" : "HTTP"} file-transfer rounds, against ${server}.
 set -uo pipefail
@@ -74,24 +74,32 @@ until curl -s -o /dev/null "http://$SERVER:${HTTP_PORT}/"; do
   sleep 2
 done
 
+# One cycle is both phases; cycles repeat for as long as the unit runs, so the signal never
+# pauses and the unit never exits (a restart means a failure, and readiness stays steady).
+cycle=0
+while true; do
+  cycle=$((cycle + 1))
+  echo "TPS cycle $cycle"
 ${tcpRr}
 
-for i in $(seq 1 "$ITERATIONS"); do
-  count=0
-  start=$(date +%s)
-  end=$((start + DURATION))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    if curl -s -o /dev/null "http://$SERVER:${HTTP_PORT}/testfile"; then
-      count=$((count + 1))
-    fi
+  for i in $(seq 1 "$ITERATIONS"); do
+    count=0
+    start=$(date +%s)
+    end=$((start + DURATION))
+    while [ "$(date +%s)" -lt "$end" ]; do
+      if curl -s -o /dev/null "http://$SERVER:${HTTP_PORT}/testfile"; then
+        count=$((count + 1))
+      fi
+    done
+    elapsed=$(( $(date +%s) - start ))
+    [ "$elapsed" -gt 0 ] || elapsed=1
+    echo "Round $i/$ITERATIONS completed: $count transfers in \${elapsed}s"
+    echo "Throughput: $((count / elapsed)) transfers/sec, $((count * FILE_SIZE_BYTES / elapsed / 1048576)) MB/s"
+    sleep 2
   done
-  elapsed=$(( $(date +%s) - start ))
-  [ "$elapsed" -gt 0 ] || elapsed=1
-  echo "Round $i/$ITERATIONS completed: $count transfers in \${elapsed}s"
-  echo "Throughput: $((count / elapsed)) transfers/sec, $((count * FILE_SIZE_BYTES / elapsed / 1048576)) MB/s"
-  sleep 2
+  echo "TPS cycle $cycle complete"
+  sleep 10
 done
-echo "TPS testing complete"
 `;
 }
 
