@@ -339,7 +339,9 @@ export const CASES: Case[] = [
       log(`fill file states: ${seen.join(" -> ")}; highest usage while full: ${filledTo}%`);
       if (filledTo < 55) {
         const lines = (await journal(g, "virtwork-chaos-disk.service")).split("\n").slice(-8).join(" | ");
-        assert.fail(`the disk is filled to the 60% target at some point: highest ${filledTo}%; journal: ${lines}`);
+        assert.fail(
+          `the disk is filled to the 60% target at some point: highest ${filledTo}%; journal: ${lines}`,
+        );
       }
       const appeared = seen.indexOf("full");
       assert.ok(
