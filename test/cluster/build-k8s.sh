@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and kube-controller-manager at $K8S_VERSION from the Go module proxy,
+# Builds kube-apiserver, kube-controller-manager and kube-scheduler at $K8S_VERSION from the Go module proxy,
 # through a throw-away consumer module that pins every k8s.io staging module to v0.<minor>.<patch>
 # (k8s.io/kubernetes itself requires them at the fake version v0.0.0 with ./staging replaces).
 # Output: $CLUSTER_CACHE/k8s-$K8S_VERSION/bin/, built in a private temp dir under a lock and
 # moved into place (scripts/cache-entry.sh). Idempotent: exits at once when built.
 source "$(dirname "$0")/lib.sh"
 
-k8s_ready() { [ -x "$1/kube-apiserver" ] && [ -x "$1/kube-controller-manager" ]; }
+k8s_ready() { [ -x "$1/kube-apiserver" ] && [ -x "$1/kube-controller-manager" ] && [ -x "$1/kube-scheduler" ]; }
 
 build_k8s() { # TMP: module in TMP/src, binaries into TMP/out
   ensure_go; ensure_pkgs jq:jq; check_disk
   export CGO_ENABLED=0
   local start; start=$(date +%s)
-  log "building kube-apiserver + kube-controller-manager v$K8S_VERSION (cold: several minutes)"
+  log "building kube-apiserver + kube-controller-manager + kube-scheduler v$K8S_VERSION (cold: several minutes)"
   mkdir -p "$1/src" "$1/out"; cd "$1/src"
   go mod init local/k8s-build >/dev/null 2>&1
   local KMOD STAGING pinned_etcd MINOR LDF p
@@ -34,6 +34,7 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 )
 GO
   go mod tidy >&2
@@ -42,7 +43,7 @@ GO
     LDF+=" -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$MINOR -X $p.gitTreeState=clean"
   done
   go build -trimpath -ldflags "$LDF" -o "$1/out/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
   "$1/out/kube-apiserver" --version >&2
   log "kube-apiserver v$K8S_VERSION built in $(( $(date +%s) - start ))s"
 }

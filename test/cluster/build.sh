@@ -7,4 +7,5 @@ start=$(date +%s)
 bash "$CLUSTER_SRC_DIR/build-etcd.sh"
 bash "$CLUSTER_SRC_DIR/build-k8s.sh"
 bash "$CLUSTER_SRC_DIR/gen-crds.sh"
+bash "$CLUSTER_SRC_DIR/build-kubevirt.sh"
 log "build ready in $(( $(date +%s) - start ))s (cache: $CLUSTER_CACHE)"

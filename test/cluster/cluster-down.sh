@@ -10,8 +10,14 @@ if [ -z "${VIRTWORK_CLUSTER_LOCKED:-}" ]; then
 fi
 
 stopped=()
-# kcm first (it talks to the apiserver), etcd last.
-for name in kcm apiserver etcd; do
+# Every controller first (they talk to the apiserver), then the apiserver, etcd last.
+others=()
+for f in "$CLUSTER_DIR"/*.pid; do
+  [ -e "$f" ] || continue
+  n=$(basename "$f" .pid)
+  case "$n" in apiserver | etcd) ;; *) others+=("$n") ;; esac
+done
+for name in "${others[@]}" apiserver etcd; do
   f="$CLUSTER_DIR/$name.pid"
   [ -s "$f" ] || { rm -f "$f"; continue; }
   pid=$(cat "$f")

@@ -77,6 +77,14 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=virtwork-test-ca \
   -keyout "$PKI/ca.key" -out "$PKI/ca.crt" 2>/dev/null
 gen_cert apiserver kube-apiserver
 gen_cert webhook virtwork-test-webhook
+# the front-proxy client identity: the apiserver's requestheader settings land in kube-system's
+# extension-apiserver-authentication ConfigMap, which virt-api needs to start
+openssl req -newkey rsa:2048 -nodes -subj "/CN=front-proxy-client" -keyout "$PKI/front-proxy-client.key" \
+  -out "$PKI/front-proxy-client.csr" 2>/dev/null
+printf 'extendedKeyUsage=clientAuth\n' >"$PKI/front-proxy-client.ext"
+openssl x509 -req -in "$PKI/front-proxy-client.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+  -days 30 -extfile "$PKI/front-proxy-client.ext" -out "$PKI/front-proxy-client.crt" 2>/dev/null
+rm -f "$PKI/front-proxy-client.csr" "$PKI/front-proxy-client.ext"
 openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
 chmod 600 "$PKI"/*.key
 
@@ -84,11 +92,13 @@ ADMIN_TOKEN=$(openssl rand -hex 16)
 LIMITED_TOKEN=$(openssl rand -hex 16)
 SIMULATOR_TOKEN=$(openssl rand -hex 16)
 KCM_TOKEN=$(openssl rand -hex 16)
+KUBEVIRT_TOKEN=$(openssl rand -hex 16)
 cat >"$CLUSTER_DIR/tokens.csv" <<EOF
 $ADMIN_TOKEN,virtwork-admin,uid-admin,"system:masters"
 $LIMITED_TOKEN,virtwork-limited,uid-limited,"virtwork:limited"
 $SIMULATOR_TOKEN,virtwork-simulator,uid-simulator,"system:masters"
 $KCM_TOKEN,system:kube-controller-manager,uid-kcm,"system:masters"
+$KUBEVIRT_TOKEN,system:serviceaccount:kubevirt:kubevirt-controller,uid-kubevirt,"system:masters"
 EOF
 chmod 600 "$CLUSTER_DIR/tokens.csv"
 
@@ -146,13 +156,17 @@ launch apiserver "$K8S_BIN/kube-apiserver" \
   --service-cluster-ip-range=10.96.0.0/16 \
   --token-auth-file="$CLUSTER_DIR/tokens.csv" --authorization-mode=RBAC \
   --endpoint-reconciler-type=none \
+  --requestheader-client-ca-file="$PKI/ca.crt" --requestheader-allowed-names=front-proxy-client \
+  --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
   --disable-admission-plugins=ServiceAccount \
   --profiling=false --v=1
 WAIT_PROC=apiserver wait_for kube-apiserver 120 curl -fsS --max-time 2 --cacert "$PKI/ca.crt" "$SERVER/readyz"
 
 api() { # method path [json-body]
   local args=(-sS --fail-with-body --max-time 30 --cacert "$PKI/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN"
-    -H 'Content-Type: application/json' -X "$1" "$SERVER$2")
+    -H "Content-Type: application/$([ "$1" = PATCH ] && echo merge-patch+)json" -X "$1" "$SERVER$2")
   if [ $# -ge 3 ]; then curl "${args[@]}" --data-binary "$3"; else curl "${args[@]}"; fi
 }
 
@@ -217,6 +231,7 @@ kubeconfig "$CLUSTER_DIR/admin.kubeconfig" "admin:$ADMIN_TOKEN"
 kubeconfig "$CLUSTER_DIR/limited.kubeconfig" "limited:$LIMITED_TOKEN"
 kubeconfig "$CLUSTER_DIR/simulator.kubeconfig" "simulator:$SIMULATOR_TOKEN"
 kubeconfig "$CLUSTER_DIR/kcm.kubeconfig" "kcm:$KCM_TOKEN"
+kubeconfig "$CLUSTER_DIR/kubevirt.kubeconfig" "kubevirt:$KUBEVIRT_TOKEN"
 
 # --- kube-controller-manager: namespace finalization, ownerReference GC, ResourceQuota usage ---
 launch kcm "$K8S_BIN/kube-controller-manager" --kubeconfig="$CLUSTER_DIR/kcm.kubeconfig" \
@@ -225,6 +240,10 @@ launch kcm "$K8S_BIN/kube-controller-manager" --kubeconfig="$CLUSTER_DIR/kcm.kub
   --bind-address=127.0.0.1 --secure-port=0 --v=1
 sleep 1
 alive kcm || die "kube-controller-manager exited; see $LOGS/kcm.log"
+
+# --- KubeVirt's own control plane (virt-api, virt-controller), kube-scheduler, fake Nodes --------
+# shellcheck source=start-kubevirt.sh
+source "$CLUSTER_SRC_DIR/start-kubevirt.sh"
 
 jq -n --arg server "$SERVER" --arg dir "$CLUSTER_DIR" --arg ca "$PKI/ca.crt" \
   --argjson apiPort "$API_PORT" --argjson etcdPort "$ETCD_PORT" --arg limitedNs "$LIMITED_NS" \

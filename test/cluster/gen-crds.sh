@@ -8,15 +8,6 @@ source "$(dirname "$0")/lib.sh"
 
 crds_ready() { [ -s "$1/kubevirt-crds.json" ] && [ -s "$1/cdi-crds.json" ]; }
 
-# copy_replaces GOMOD TAG: replay upstream replace directives into the current module.
-copy_replaces() {
-  go mod edit -json "$1" | jq -r --arg v "$2" '(.Replace // [])[]
-    | if (.New.Path|startswith("./")) then "\(.Old.Path)=\(.Old.Path)@\($v)"
-      elif (.New.Path|split("/")[0]|contains(".")) then
-        "\(.Old.Path)\(if .Old.Version then "@"+.Old.Version else "" end)=\(.New.Path)\(if .New.Version then "@"+.New.Version else "" end)"
-      else empty end' | while read -r r; do go mod edit -replace="$r"; done
-}
-
 # gen TMP NAME MODULE TAG: builds crdgen/NAME in TMP/src-NAME, writes TMP/out/NAME-crds.json
 gen() {
   local tmp=$1 name=$2 mod=$3 tag=$4 start; start=$(date +%s)

@@ -58,9 +58,19 @@ check_disk() {
     die "less than 4 GiB free under $CLUSTER_CACHE; a cold build needs about 5 GB (module + build cache)"
 }
 
+# copy_replaces GOMOD TAG: replay upstream replace directives into the current module.
+copy_replaces() {
+  go mod edit -json "$1" | jq -r --arg v "$2" '(.Replace // [])[]
+    | if (.New.Path|startswith("./")) then "\(.Old.Path)=\(.Old.Path)@\($v)"
+      elif (.New.Path|split("/")[0]|contains(".")) then
+        "\(.Old.Path)\(if .Old.Version then "@"+.Old.Version else "" end)=\(.New.Path)\(if .New.Version then "@"+.New.Version else "" end)"
+      else empty end' | while read -r r; do go mod edit -replace="$r"; done
+}
+
 K8S_BIN="$CLUSTER_CACHE/k8s-$K8S_VERSION/bin"
 CRD_DIR="$CLUSTER_CACHE/crds-kubevirt-$KUBEVIRT_VERSION-cdi-$CDI_VERSION"
 ETCD_BIN="$CLUSTER_CACHE/etcd-$ETCD_VERSION/bin"
+KV_DIR="$CLUSTER_CACHE/kubevirt-$KUBEVIRT_VERSION"   # virt-api, virt-controller, install.json
 
 # mod_gomod MODULE@VERSION: downloads a module's go.mod through the Go module proxy and prints
 # its path in the module cache; fails loudly with the proxy's answer.
