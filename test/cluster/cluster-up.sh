@@ -96,7 +96,7 @@ KUBEVIRT_TOKEN=$(openssl rand -hex 16)
 cat >"$CLUSTER_DIR/tokens.csv" <<EOF
 $ADMIN_TOKEN,virtwork-admin,uid-admin,"system:masters"
 $LIMITED_TOKEN,virtwork-limited,uid-limited,"virtwork:limited"
-$SIMULATOR_TOKEN,virtwork-simulator,uid-simulator,"system:masters"
+$SIMULATOR_TOKEN,system:serviceaccount:kubevirt:kubevirt-handler,uid-simulator,"system:masters"
 $KCM_TOKEN,system:kube-controller-manager,uid-kcm,"system:masters"
 $KUBEVIRT_TOKEN,system:serviceaccount:kubevirt:kubevirt-controller,uid-kubevirt,"system:masters"
 EOF

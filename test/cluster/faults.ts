@@ -99,7 +99,7 @@ export async function startFaultInjector(opts: FaultInjectorOptions): Promise<Fa
       : opts.adminKubeconfig;
   const admission = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  const exempt = new Set(["virtwork-simulator", ...(opts.exemptUsers ?? [])]);
+  const exempt = new Set([...(opts.exemptUsers ?? [])]);
   const name = `virtwork-faults-${opts.namespace}-${randomUUID().slice(0, 8)}`;
 
   let settings: FaultSettings | null = null;

@@ -6,7 +6,8 @@
 # a private temp dir under a lock and moved into place together (scripts/cache-entry.sh).
 source "$(dirname "$0")/lib.sh"
 
-crds_ready() { [ -s "$1/kubevirt-crds.json" ] && [ -s "$1/cdi-crds.json" ]; }
+# cdi-crds.json holds all of CDI's CRDs (an older entry held only the DataVolume one)
+crds_ready() { [ -s "$1/kubevirt-crds.json" ] && [ -s "$1/cdi-crds.json" ] && jq -e 'length > 1' "$1/cdi-crds.json" >/dev/null; }
 
 # gen TMP NAME MODULE TAG: builds crdgen/NAME in TMP/src-NAME, writes TMP/out/NAME-crds.json
 gen() {

@@ -49,7 +49,7 @@ for i in $(seq 1 "$NODE_COUNT"); do
   node=sim-node-$i
   api POST /api/v1/nodes "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"$node\",
     \"labels\":{\"kubernetes.io/hostname\":\"$node\",\"kubernetes.io/os\":\"linux\",\"kubernetes.io/arch\":\"amd64\",
-      \"kubevirt.io/schedulable\":\"true\",\"cpumanager\":\"false\"},
+      \"kubevirt.io/schedulable\":\"true\",\"cpumanager\":\"false\",\"machine-type.node.kubevirt.io/q35\":\"true\"},
     \"annotations\":{\"kubevirt.io/heartbeat\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}}}" >/dev/null
   res="{\"cpu\":\"$NODE_CPU\",\"memory\":\"$NODE_MEMORY\",\"pods\":\"110\",\"ephemeral-storage\":\"100Gi\",
     \"devices.kubevirt.io/kvm\":\"1k\",\"devices.kubevirt.io/tun\":\"1k\",\"devices.kubevirt.io/vhost-net\":\"1k\"}"
@@ -61,6 +61,8 @@ for i in $(seq 1 "$NODE_COUNT"); do
       \"containerRuntimeVersion\":\"simulated://1\",\"kernelVersion\":\"\",\"osImage\":\"virtwork sandbox\",
       \"machineID\":\"\",\"systemUUID\":\"\",\"bootID\":\"\",\"kubeProxyVersion\":\"\"}}}" \
     >/dev/null
+  # the node lifecycle controller would lift the not-ready taint the apiserver put on registration
+  api PATCH "/api/v1/nodes/$node" '{"spec":{"taints":null}}' >/dev/null
 done
 
 # --- kube-scheduler: the real one from the same Kubernetes build --------------------------------

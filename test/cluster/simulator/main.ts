@@ -34,7 +34,7 @@ const sim = await startSimulator({
   ...(values.namespace
     ? {}
     : { ignoreNamespace: (ns: string) => ns.startsWith("it-") || ns.startsWith("vwbench-") }),
-  delays: { scheduling: step, scheduled: step, running: step, dataVolume: Number(values["dv-delay-ms"]) },
+  delays: { scheduled: step, running: step },
   log: values.quiet
     ? undefined
     : (m) => process.stderr.write(`${new Date().toISOString()} simulator: ${m}\n`),
