@@ -89,7 +89,7 @@ describe("credentials and proxies like kubectl", () => {
     const cluster = await startCluster();
     const ns = await newNamespace({ prefix: "exectok" });
     // Running takes ~8 s, longer than several token lifetimes.
-    await ns.simulate({ delays: { scheduling: 1000, scheduled: 1000, running: 6000, dataVolume: 300 } });
+    await ns.simulate({ delays: { scheduled: 1000, running: 6000, dataVolume: 300 } });
     const token = cluster.kubeConfig("admin").getCurrentUser()?.token ?? "";
     const counter = join(dir, "exec-count");
     writeFileSync(counter, "");

@@ -91,7 +91,7 @@ describe("fault injection through a validating webhook served by the test proces
   });
 
   test("the simulator's own writes are exempt: its VMI still reaches Running while every client create fails", async () => {
-    await ns.simulate({ delays: { scheduling: 100, scheduled: 100, running: 100, dataVolume: 100 } });
+    await ns.simulate({ delays: { scheduled: 100, running: 100, dataVolume: 100 } });
     const core = cluster.kubeConfig("admin").makeApiClient(k8s.CoreV1Api);
     const co = cluster.kubeConfig("admin").makeApiClient(k8s.CustomObjectsApi);
     await core.createNamespacedSecret({

@@ -4,6 +4,8 @@
  * data disks with a serial, blank CDI DataVolume templates using the `storage` API.
  */
 export interface VMFixtureInput {
+  /** memory request (default 2Gi); more than a fake node has makes the VM unschedulable */
+  memory?: string;
   name: string;
   namespace: string;
   storageClass?: string;
@@ -51,7 +53,7 @@ export function virtualMachine(input: VMFixtureInput) {
         spec: {
           domain: {
             cpu: { cores: 2 },
-            resources: { requests: { memory: "2Gi" } },
+            resources: { requests: { memory: input.memory ?? "2Gi" } },
             devices: {
               disks: [
                 { name: "containerdisk", disk: { bus: "virtio" } },

@@ -443,7 +443,7 @@ describe("in-cluster deployment: Containerfile + deploy/ + the ServiceAccount's 
   let runId = "";
 
   test("4. run as the ServiceAccount, with the Job's arguments and environment: VMs created and running", async () => {
-    await ns.simulate({ delays: { scheduling: 100, scheduled: 100, running: 100, dataVolume: 200 } });
+    await ns.simulate({ delays: { scheduled: 100, running: 100, dataVolume: 200 } });
     const pod = asPod("Job", proxyKubeconfig);
     const r = await exec(pod.cmd, pod.args, { env: pod.env, timeoutMs: 180_000 });
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr.slice(-4000)}`);

@@ -20,7 +20,7 @@ export const BIN = join(REPO_ROOT, "bin/virtwork");
 const BUNDLE = join(REPO_ROOT, "dist/virtwork.mjs");
 
 /** Short phases so a run of a few VMs is Running in about a second. */
-export const FAST = { scheduling: 50, scheduled: 50, running: 100, dataVolume: 150 };
+export const FAST = { scheduled: 50, running: 100, dataVolume: 150 };
 
 /** The objects of the default plan (namespace excluded): 8 VMs, 8 cloud-init Secrets, 2 Services. */
 export const DEFAULT_VMS = [

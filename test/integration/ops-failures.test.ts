@@ -43,8 +43,11 @@ describe("VM and DataVolume failures end the run with the reason", () => {
 
   test("an unschedulable VM is reported at the timeout with its phase and condition", async () => {
     const ns = await newNamespace({ prefix: "unsched" });
-    await ns.simulate({ delays: FAST, failures: { "virtwork-cpu-0": "Unschedulable" } });
-    const res = await virtwork(["run", "-n", ns.name, "--workloads", "cpu,memory", "--timeout", "4"], {
+    await ns.simulate({ delays: FAST });
+    // more memory than a fake node has: kube-scheduler refuses it
+    const res = await virtwork(
+      ["run", "-n", ns.name, "--workloads", "cpu,memory", "--set", "cpu.memory=200Gi", "--timeout", "4"],
+      {
       kubeconfig: ns.kubeconfig(),
     });
     assert.equal(res.code, 1, `${res.stdout}\n${res.stderr}`);
@@ -52,7 +55,7 @@ describe("VM and DataVolume failures end the run with the reason", () => {
     assert.equal(errors.length, 1, res.stderr);
     assert.match(
       errors[0] ?? "",
-      /timed out after 4s: 1 of 2 VMs are not ready, slowest: virtwork-cpu-0 \(Scheduling: .*PodScheduled=False \(Unschedulable: 0\/1 nodes are available.*raise --timeout \(e\.g\. --timeout 60s\).*see virtwork status -n /,
+      /timed out after 4s: 1 of 2 VMs are not ready, slowest: virtwork-cpu-0 \(Scheduling: .*PodScheduled=False \(Unschedulable: 0\/\d+ nodes are available: \d+ Insufficient memory.*raise --timeout \(e\.g\. --timeout 60s\).*see virtwork status -n /,
     );
   });
 

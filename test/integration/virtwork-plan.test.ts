@@ -114,7 +114,7 @@ describe("virtwork's plan against the real schemas", () => {
   });
 
   test("the simulator brings every planned VM to Running", async () => {
-    await ns.simulate({ delays: { scheduling: 50, scheduled: 50, running: 50, dataVolume: 100 } });
+    await ns.simulate({ delays: { scheduled: 50, running: 50, dataVolume: 100 } });
     const co = (await startCluster()).kubeConfig("admin").makeApiClient(k8s.CustomObjectsApi);
     const vms = items.filter((o) => o.kind === "VirtualMachine").map((o) => o.metadata.name);
     await waitFor(

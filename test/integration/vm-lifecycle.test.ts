@@ -38,7 +38,7 @@ type Obj = {
 
 const KV = { group: "kubevirt.io", version: "v1" };
 const CDI = { group: "cdi.kubevirt.io", version: "v1beta1" };
-const FAST = { scheduling: 150, scheduled: 150, running: 150, dataVolume: 300 };
+const FAST = { scheduled: 150, running: 150, dataVolume: 300 };
 
 describe("VMI simulator on the real KubeVirt/CDI CRDs", () => {
   let cluster: ClusterInfo;
@@ -183,21 +183,18 @@ describe("VMI simulator on the real KubeVirt/CDI CRDs", () => {
     assert.equal(vm.status?.ready, false);
   });
 
-  test("Unschedulable injection keeps the VMI in Scheduling with PodScheduled=False", async () => {
+  test("a VM no node fits stays in Scheduling with kube-scheduler's PodScheduled=False", async () => {
     await createVM(
-      virtualMachine({
-        name: "virtwork-unsched-0",
-        namespace: ns.name,
-        dataDisks: 0,
-        annotations: { "simulator.virtwork.io/fail": "Unschedulable" },
-      }),
+      virtualMachine({ name: "virtwork-unsched-0", namespace: ns.name, dataDisks: 0, memory: "200Gi" }),
     );
     const vmi = await waitFor(async () => {
       const o = await getOpt(KV, "virtualmachineinstances", "virtwork-unsched-0");
       return o?.status?.conditions?.some((c) => c.type === "PodScheduled") ? o : undefined;
     });
     assert.equal(vmi.status?.phase, "Scheduling");
-    assert.equal(vmi.status?.conditions?.find((c) => c.type === "PodScheduled")?.reason, "Unschedulable");
+    const scheduled = vmi.status?.conditions?.find((c) => c.type === "PodScheduled");
+    assert.equal(scheduled?.reason, "Unschedulable");
+    assert.match(scheduled?.message ?? "", /^0\/\d+ nodes are available: \d+ Insufficient memory/);
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(
       (await getOpt(KV, "virtualmachineinstances", "virtwork-unsched-0"))?.status?.phase,

@@ -21,8 +21,10 @@ async function failingRun(
   sim: Parameters<Awaited<ReturnType<typeof newNamespace>>["simulate"]>[0],
   extra: string[] = [],
   workloads = "cpu,memory",
+  setup?: (namespace: string) => Promise<void>,
 ) {
   const ns = await newNamespace({ prefix });
+  await setup?.(ns.name);
   await ns.simulate(sim);
   const res = await virtwork(["run", "-n", ns.name, "--workloads", workloads, "--timeout", "300", ...extra], {
     kubeconfig: ns.kubeconfig(),
@@ -47,14 +49,25 @@ describe("stuck VMs fail the run with the VM, the cause and the fix", () => {
   });
 
   test("a ResourceQuota refusing the virt-launcher pod: at once", async () => {
-    const { res, error } = await failingRun("quota", {
-      delays: FAST,
-      failures: { "virtwork-cpu-0": "Quota" },
+    // a real quota: room for one launcher pod (2434Mi each), so virt-controller's second pod
+    // create is refused by the apiserver and virt-controller reports it on the VMI
+    const { res, error } = await failingRun("quota", { delays: FAST }, [], "cpu,memory", async (ns) => {
+      const core = (await startCluster()).kubeConfig("admin").makeApiClient(k8s.CoreV1Api);
+      await core.createNamespacedResourceQuota({
+        namespace: ns,
+        body: { metadata: { name: "virtwork-quota" }, spec: { hard: { "requests.memory": "3Gi" } } },
+      });
+      await waitFor(
+        async () =>
+          (await core.readNamespacedResourceQuota({ name: "virtwork-quota", namespace: ns })).status?.hard !==
+          undefined,
+        { timeoutMs: 60_000, what: "quota status" },
+      );
     });
     assert.ok(res.ms < 20_000, `failed after ${res.ms} ms`);
     assert.match(
       error,
-      /VM virtwork-cpu-0: its virt-launcher pod was refused: .*exceeded quota: virtwork-quota.*; a ResourceQuota in the namespace refuses it: check `kubectl describe resourcequota/,
+      /VM virtwork-(cpu|memory)-0: its virt-launcher pod was refused: .*exceeded quota: virtwork-quota.*; a ResourceQuota in the namespace refuses it: check `kubectl describe resourcequota/,
     );
   });
 
@@ -73,16 +86,18 @@ describe("stuck VMs fail the run with the VM, the cause and the fix", () => {
   });
 
   test("unschedulable: only after the grace period, then naming the capacity fix", async () => {
-    const { res, error } = await failingRun(
-      "unschedg",
-      { delays: FAST, failures: { "virtwork-cpu-0": "Unschedulable" } },
-      ["--unschedulable-grace", "4"],
-    );
+    // more memory than a fake node has: kube-scheduler itself refuses the launcher pod
+    const { res, error } = await failingRun("unschedg", { delays: FAST }, [
+      "--unschedulable-grace",
+      "4",
+      "--set",
+      "cpu.memory=200Gi",
+    ]);
     assert.ok(res.ms >= 4_000, `failed after ${res.ms} ms, before the 4 s grace`);
     assert.ok(res.ms < 30_000, `failed after ${res.ms} ms`);
     assert.match(
       error,
-      /VM virtwork-cpu-0: no node can run it \((ErrorUnschedulable|Unschedulable): 0\/1 nodes are available.*\), for more than 4s; free or add capacity/,
+      /VM virtwork-cpu-0: no node can run it \((ErrorUnschedulable|Unschedulable): 0\/\d+ nodes are available: \d+ Insufficient memory.*\), for more than 4s; free or add capacity/,
     );
   });
 });

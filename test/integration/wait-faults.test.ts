@@ -19,7 +19,7 @@ import { names, objectsIn, parseJson, virtwork } from "./ops-cli.ts";
 after(closeAll);
 
 /** Slow enough that every run waits through several watch requests. */
-const DELAYS = { scheduling: 300, scheduled: 300, running: 1500, dataVolume: 600 };
+const DELAYS = { scheduled: 300, running: 1500, dataVolume: 600 };
 const VMS = ["virtwork-cpu-0", "virtwork-disk-0", "virtwork-memory-0"];
 
 const SCENARIOS: { name: string; rules: ProxyRule[] }[] = [

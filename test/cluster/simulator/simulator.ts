@@ -44,6 +44,8 @@ export interface PhaseDelays {
   agent: number;
   /** ms after the agent connected until the readiness probe passes (pod and VMI Ready=True) */
   ready: number;
+  /** ms CDI's importer pod runs before it completes (storage.ts) */
+  dataVolume: number;
 }
 
 export interface SimulatorOptions {
@@ -76,7 +78,7 @@ export interface Simulator {
 
 export const FAIL_ANNOTATION = "simulator.virtwork.io/fail";
 export const FAIL_REASON_ANNOTATION = "simulator.virtwork.io/fail-reason";
-export const DEFAULT_DELAYS: PhaseDelays = { scheduled: 200, running: 300, agent: 0, ready: 0 };
+export const DEFAULT_DELAYS: PhaseDelays = { scheduled: 200, running: 300, agent: 0, ready: 0, dataVolume: 300 };
 
 interface Meta {
   name: string;
@@ -355,7 +357,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     } else if (left > 0) {
       schedule(key, left);
       return;
-    } else if (failure?.mode === "Failed" && vmi?.status?.phase === "Running") {
+    } else if (failure?.mode === "Failed" && vmi?.status?.phase === "Failed") {
       status = {
         phase: "Failed",
         containerStatuses: containers.map((c) => ({
@@ -432,6 +434,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         return;
       }
       status = { phase: "Running", ...guestStatus(vmi, nodeName, false, ts) };
+    } else if (phase === "Running" && nodeName && (await failureOf(namespace, name))?.mode === "Failed") {
+      // QEMU died: virt-handler reports the domain's end; the launcher pod exits (kubelet)
+      status = { phase: "Failed", reason: (await failureOf(namespace, name))?.message };
     } else if (phase === "Running" && nodeName) {
       if (!since.has(key)) since.set(key, Date.now());
       const agentAt = (since.get(key) ?? 0) + delays.agent;
@@ -451,7 +456,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     ];
     await custom.patchNamespacedCustomObject({ ...KV, namespace, name, body: ops }, JSON_PATCH);
     if (status.phase && status.phase !== phase) {
-      if (status.phase === "Running") since.set(key, Date.now());
+      if (status.phase === "Running") {
+        since.set(key, Date.now());
+        schedule(key, 5); // a failure injected for the guest shows once it runs
+      }
       log(`VirtualMachineInstance ${namespace}/${name} → ${String(status.phase)}`);
       // the launcher pod's readiness depends on when the guest came up
       const pods = await core.listNamespacedPod({ namespace, labelSelector: LAUNCHER });
