@@ -6,8 +6,9 @@
 # Output: $CDI_DIR/{bin/cdi-controller,install.json}, built in a private temp dir under a lock and
 # moved into place (scripts/cache-entry.sh). Idempotent: exits at once when built.
 #
-# Two lines of cmd/cdi-controller/controller.go (CDI's main package, not its controllers) are
-# changed at build time through `go build -overlay` (the module cache stays untouched): in a pod
+# cmd/cdi-controller is CDI's main package (one file, controller.go: flags, env, wiring; the
+# controllers are in pkg/). It is built from a copy taken from the module cache at build time
+# (Go refuses -overlay for files under GOMODCACHE), with three expressions changed: in a pod
 # the metrics port 8443 and the token key directory /var/run/cdi/token/keys are the container's
 # own; on this shared machine they would collide with other clusters and need root. Each now
 # reads an environment variable first and falls back to CDI's value:
@@ -63,10 +64,11 @@ import _ "kubevirt.io/containerized-data-importer/cmd/cdi-controller"
 GO
   go mod tidy >&2
   dir=$(go list -m -f '{{.Dir}}' "$mod")
-  patch_main "$dir/cmd/cdi-controller/controller.go" "$1/src/controller.go"
-  jq -n --arg from "$dir/cmd/cdi-controller/controller.go" --arg to "$1/src/controller.go" \
-    '{Replace: {($from): $to}}' >overlay.json
-  go build -trimpath -overlay overlay.json -ldflags "-s -w" -o "$1/out/bin/cdi-controller" "$mod/cmd/cdi-controller"
+  [ "$(cd "$dir/cmd/cdi-controller" && ls ./*.go)" = ./controller.go ] ||
+    die "CDI $CDI_VERSION's cmd/cdi-controller is not the single controller.go this script patches"
+  mkdir -p cdi-controller
+  patch_main "$dir/cmd/cdi-controller/controller.go" cdi-controller/controller.go
+  go build -trimpath -ldflags "-s -w" -o "$1/out/bin/cdi-controller" ./cdi-controller
   go build -trimpath -o installgen/cdi-install ./installgen
   installgen/cdi-install -version "$CDI_VERSION" >"$1/out/install.json"
   jq -e '(.crds | length) > 1 and (.controller.spec.template.spec.containers | length) == 1' "$1/out/install.json" >/dev/null
