@@ -48,7 +48,7 @@ build_cdi() { # TMP: module in TMP/src, entry in TMP/out
   local start mod=kubevirt.io/containerized-data-importer upstream dir
   start=$(date +%s)
   log "building cdi-controller $CDI_VERSION ($mod@$CDI_VERSION; cold: a few minutes)"
-  mkdir -p "$1/src/installgen" "$1/out/bin"; cd "$1/src"
+  mkdir -p "$1/src/installgen" "$1/out/bin"; cd "$1/src" || return
   cp "$CLUSTER_SRC_DIR/crdgen/cdi-install/main.go" installgen/
   go mod init local/cdi-build >/dev/null 2>&1
   upstream=$(mod_gomod "$mod@$CDI_VERSION")

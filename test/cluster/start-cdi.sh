@@ -71,7 +71,7 @@ api POST /apis/cdi.kubevirt.io/v1beta1/storageprofiles "{
 
 # PV binding and the PVC/PV protection finalizers: kube-controller-manager's own controllers.
 launch kcm-storage "$K8S_BIN/kube-controller-manager" --kubeconfig="$CLUSTER_DIR/kcm.kubeconfig" \
-  --controllers=persistentvolume-binder-controller,pvc-protection-controller,pv-protection-controller \
+  --controllers=persistentvolume-binder-controller,persistentvolumeclaim-protection-controller,persistentvolume-protection-controller \
   --leader-elect=false --use-service-account-credentials=false \
   --bind-address=127.0.0.1 --secure-port=0 --v=1
 

@@ -9,7 +9,8 @@
  *  (a) the external provisioner of StorageClass `standard` (provisioner
  *      `sandbox.virtwork.io/provisioner`; a CSI provisioner sidecar in a real cluster): for a PVC of
  *      that class it creates a PV (`pvc-<uid>`, hostPath that nothing mounts, claimRef to the PVC)
- *      and, once the PVC is gone, deletes the PV (reclaimPolicy Delete). Binding PV and PVC is
+ *      and, once the PVC is gone (or the binder marked the PV Released), deletes the PV
+ *      (reclaimPolicy Delete). Binding PV and PVC is
  *      kube-controller-manager's PV binder, which start-cdi.sh runs (kcm-storage); when the PVC
  *      is still not Bound 1 s after its PV exists (no binder running) this module binds it the way
  *      the binder does (PVC volumeName + bind annotations, PVC and PV status Bound).
@@ -478,6 +479,25 @@ export async function startStorage(opts: StorageOptions): Promise<Storage> {
         return;
       }
       enqueue(`pvc:${m.namespace}:${m.name}`);
+    },
+  );
+  // PVs are cluster-scoped: a Released one (the binder's verdict once its PVC is gone) of ours goes
+  void watchLoop(
+    "/api/v1/persistentvolumes",
+    () => core.listPersistentVolume() as never,
+    (type, obj) => {
+      const pv = obj as k8s.V1PersistentVolume;
+      const claimNs = pv.spec?.claimRef?.namespace;
+      if (type === "DELETED" || pv.status?.phase !== "Released" || !claimNs) return;
+      if ((ns && claimNs !== ns) || (!ns && opts.ignoreNamespace?.(claimNs))) return;
+      const claim = {
+        metadata: { name: pv.spec?.claimRef?.name, namespace: claimNs, uid: pv.spec?.claimRef?.uid },
+      };
+      const p = releasePv({ ...claim, spec: { volumeName: pv.metadata?.name } }).catch((err) =>
+        log(`deleting Released PV ${pv.metadata?.name}: ${(err as Error).message ?? err}`),
+      );
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
     },
   );
   void watchLoop(
