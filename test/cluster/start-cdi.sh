@@ -21,6 +21,7 @@
 # $CLUSTER_DIR $CDI_DIR. What runs no code here (provisioner, kubelet) is
 # test/cluster/simulator/storage.ts.
 
+CDI_START=$(date +%s)
 CDI_NS=cdi
 CDI_STORAGE_CLASS=standard
 CDI_PROVISIONER=sandbox.virtwork.io/provisioner
@@ -126,4 +127,4 @@ cdi_ready() {
 }
 WAIT_PROC=cdi-controller wait_for "cdi-controller (leader lease, CDIConfig)" 120 cdi_ready
 alive kcm-storage || die "kube-controller-manager (storage controllers) exited; see $LOGS/kcm-storage.log"
-log "cdi-controller $CDI_VERSION running (leader; metrics on 127.0.0.1:$CDI_METRICS_PORT)"
+log "cdi-controller $CDI_VERSION running (leader; metrics on 127.0.0.1:$CDI_METRICS_PORT); CDI set up in $(( $(date +%s) - CDI_START ))s"
