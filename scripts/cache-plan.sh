@@ -32,6 +32,7 @@ note=""; [ "$gomod" = 0 ] && note="(Go module + build caches empty: downloads in
 entry "cluster: etcd $ETCD_VERSION" "$(ok test -x "$ETCD_BIN/etcd")" 91 "$note"
 entry "cluster: kube-apiserver + kcm v$K8S_VERSION" "$(ok test -x "$K8S_BIN/kube-apiserver")" 296 "$note"
 entry "cluster: KubeVirt $KUBEVIRT_VERSION + CDI $CDI_VERSION CRDs" "$(ok test -s "$CRD_DIR/cdi-crds.json")" 140 "$note"
+entry "cluster: CDI $CDI_VERSION cdi-controller" "$(ok test -x "$CDI_DIR/bin/cdi-controller")" 420 "$note"
 entry "guest disk $GUEST_KEY" "$(ok test -f "$GUEST_CACHE/$GUEST_KEY/ready")" 140 "(mmdebstrap)"
 # The accelerator verdict is keyed by machine, qemu and guest kernel (test/guest/boot/qemu.ts);
 # any verdict in the cache means this machine has probed at least once.

@@ -40,6 +40,6 @@ if [ -s "$CLUSTER_DIR/etcd.datadir" ]; then
   case "$d" in */virtwork-etcd.*) rm -rf "$d" ;; esac
   rm -f "$CLUSTER_DIR/etcd.datadir"
 fi
-rm -rf "$CLUSTER_DIR/pki" "$CLUSTER_DIR/tokens.csv" "$CLUSTER_DIR"/*.kubeconfig "$CLUSTER_DIR/kubeconfig" \
+rm -rf "$CLUSTER_DIR/pki" "$CLUSTER_DIR/cdi" "$CLUSTER_DIR/tokens.csv" "$CLUSTER_DIR"/*.kubeconfig "$CLUSTER_DIR/kubeconfig" \
   "$CLUSTER_DIR/cluster.json" "$CLUSTER_DIR/env"
 if [ ${#stopped[@]} -gt 0 ]; then log "stopped ${stopped[*]}"; else log "no cluster was running in $CLUSTER_DIR"; fi

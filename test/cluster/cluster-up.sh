@@ -240,6 +240,8 @@ launch kcm "$K8S_BIN/kube-controller-manager" --kubeconfig="$CLUSTER_DIR/kcm.kub
   --bind-address=127.0.0.1 --secure-port=0 --v=1
 sleep 1
 alive kcm || die "kube-controller-manager exited; see $LOGS/kcm.log"
+# shellcheck source=start-cdi.sh
+source "$CLUSTER_SRC_DIR/start-cdi.sh"
 
 # --- KubeVirt's own control plane (virt-api, virt-controller), kube-scheduler, fake Nodes --------
 # shellcheck source=start-kubevirt.sh

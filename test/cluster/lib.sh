@@ -71,6 +71,8 @@ K8S_BIN="$CLUSTER_CACHE/k8s-$K8S_VERSION/bin"
 CRD_DIR="$CLUSTER_CACHE/crds-kubevirt-$KUBEVIRT_VERSION-cdi-$CDI_VERSION"
 ETCD_BIN="$CLUSTER_CACHE/etcd-$ETCD_VERSION/bin"
 KV_DIR="$CLUSTER_CACHE/kubevirt-$KUBEVIRT_VERSION"   # virt-api, virt-controller, install.json
+# CDI's real cdi-controller + what its operator would install (build-cdi.sh)
+CDI_DIR="$CLUSTER_CACHE/cdi-$CDI_VERSION"
 
 # mod_gomod MODULE@VERSION: downloads a module's go.mod through the Go module proxy and prints
 # its path in the module cache; fails loudly with the proxy's answer.

@@ -83,12 +83,14 @@ cl="$c2/cluster"
 crd="$cl/$(basename "$CRD_DIR")"
 jq -e 'length > 0' "$crd/kubevirt-crds.json" >/dev/null && jq -e 'length > 0' "$crd/cdi-crds.json" >/dev/null &&
   ok "CRD entry complete" || bad "CRD entry incomplete"
+[ -x "$cl/$(basename "$CDI_DIR")/bin/cdi-controller" ] && jq -e '.crds | length > 1' "$cl/$(basename "$CDI_DIR")/install.json" >/dev/null &&
+  ok "cdi-controller entry complete" || bad "cdi-controller entry incomplete"
 nodebin=$(cat "$root/node1.out" 2>/dev/null)
 [ -n "$nodebin" ] && "$nodebin/node" -e 0 && ok "pinned Node runs ($("$nodebin/node" --version))" || bad "pinned Node does not run"
 left=$(leftovers "$c2")
 [ -z "$left" ] && ok "no temp dir left in the shared cache" || bad "temp dirs left: $left"
 # Each entry was built once: one builder built it, the other waited and reused it.
-for e in "etcd-$ETCD_VERSION/bin" "k8s-$K8S_VERSION/bin" "$(basename "$CRD_DIR")"; do
+for e in "etcd-$ETCD_VERSION/bin" "k8s-$K8S_VERSION/bin" "$(basename "$CRD_DIR")" "$(basename "$CDI_DIR")"; do
   reused=$(cat "$root"/build?.log | grep -cF "$e: reusing" || true)
   [ "$reused" = 1 ] && ok "$e: built once, the other build waited and reused it" ||
     bad "$e: 'reusing' logged $reused times (expected 1)"

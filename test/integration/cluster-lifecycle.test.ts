@@ -72,9 +72,15 @@ describe("cluster-up / cluster-down", () => {
 
   test("cluster-down leaves no process and no open port behind", async () => {
     const etcdData = readFileSync(join(dir, "etcd.datadir"), "utf8").trim();
+    const cdiMetricsPort = Number(readFileSync(join(dir, "cdi/metrics.port"), "utf8"));
+    assert.ok(await portOpen(cdiMetricsPort), "cdi-controller serves metrics on its own port");
     const res = await down();
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stderr, /stopped kcm apiserver etcd/);
+    assert.match(res.stderr, /stopped (\S+ )*apiserver etcd\n/);
+    for (const name of ["kcm", "kcm-storage", "cdi-controller"]) {
+      assert.match(res.stderr, new RegExp(`stopped .*\\b${name}\\b`));
+    }
+    assert.equal(await portOpen(cdiMetricsPort), false);
     for (const pid of started) assert.equal(alive(pid), false, `pid ${pid} still alive`);
     assert.equal(await portOpen(state.apiPort), false);
     assert.equal(await portOpen(state.etcdPort), false);
