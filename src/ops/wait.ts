@@ -293,6 +293,14 @@ export async function waitForVms(ctx: OpsContext, plan: Plan, options: WaitOptio
     if (!vm || statuses.get(vm)?.runningAt) return;
     const source = `dv:${dv.metadata?.name ?? ""}`;
     const problem = dataVolumeProblem(dv);
+    if (claimNotValid(dv)) {
+      // CDI could not build the claim (no class to take a profile from): say which class is
+      // missing, or that there is no default one, before CDI's generic words
+      void classCheck(dv).then((p) => {
+        if (!stop.signal.aborted) setProblem(vm, source, p ?? problem);
+      });
+      return;
+    }
     setProblem(vm, source, problem);
     if (!problem && waitsForClaim(dv)) {
       void classCheck(dv).then((p) => {
@@ -352,6 +360,13 @@ export async function waitForVms(ctx: OpsContext, plan: Plan, options: WaitOptio
   if (reached() === vms.length) return { vms, outcome: "ready" };
   if (ctx.signal.aborted) return { vms, outcome: "interrupted" };
   return { vms, outcome: "timeout" };
+}
+
+/** CDI could not even build the claim (ErrClaimNotValid: no StorageClass to take a profile from). */
+function claimNotValid(dv: DataVolume): boolean {
+  return (dv.status?.conditions ?? []).some(
+    (c) => c.type === "Bound" && c.status === "False" && c.reason === "ErrClaimNotValid",
+  );
 }
 
 /**

@@ -293,9 +293,14 @@ export async function newNamespace(
     },
     async delete() {
       namespaces.delete(ns);
-      for (const s of ownSims) await s.stop();
       if (injector) await injector.stop();
-      await deleteNamespace(name);
+      // the namespace's kubelet/virt-handler/storage stand-ins keep running until it is gone:
+      // launcher and importer pods, VMI finalizers and PVs need them to finish terminating
+      try {
+        await deleteNamespace(name);
+      } finally {
+        for (const s of ownSims) await s.stop();
+      }
     },
   };
   namespaces.add(ns);
@@ -305,8 +310,8 @@ export async function newNamespace(
 /** stops what this process started (simulators, injectors) and deletes its namespaces */
 export async function closeAll(): Promise<void> {
   for (const inj of [...injectors]) await inj.stop();
-  for (const sim of [...simulators]) await sim.stop();
   await Promise.allSettled([...namespaces].map((ns) => ns.delete()));
+  for (const sim of [...simulators]) await sim.stop();
 }
 
 export interface RawResponse {

@@ -28,10 +28,14 @@ const CATALOG_ENTRIES = ["http-bench", "redis-bench", "sysbench"];
 const INPUTS: [string, string[]][] = [
   ["default", []],
   ["--workloads all", ["--workloads", "all"]],
-  ...(["fedora", "centos-stream", "ubuntu", "debian"] as const).map(
-    (os): [string, string[]] => [`--guest-os ${os}`, ["--guest-os", os, "--workloads", "all"]],
-  ),
-  ["--golden-image", ["--golden-image", "--workloads", "all", "--container-disk-image", "registry.invalid/virtwork/golden:1"]],
+  ...(["fedora", "centos-stream", "ubuntu", "debian"] as const).map((os): [string, string[]] => [
+    `--guest-os ${os}`,
+    ["--guest-os", os, "--workloads", "all"],
+  ]),
+  [
+    "--golden-image",
+    ["--golden-image", "--workloads", "all", "--container-disk-image", "registry.invalid/virtwork/golden:1"],
+  ],
   ["--cpu-request none", ["--cpu-request", "none"]],
   ["--cpu-request 500m", ["--cpu-request", "500m"]],
   ["--vm-count 2 --cpu-cores 4 --memory 8Gi", ["--vm-count", "2", "--cpu-cores", "4", "--memory", "8Gi"]],
@@ -92,9 +96,12 @@ describe("KubeVirt's virt-api admits what virtwork plans", () => {
       namespace: ns.name,
       body: vm,
       dryRun: "All",
-    })) as { spec: { template: { spec: { architecture?: string; domain: { machine?: { type?: string } } } } } };
+    })) as {
+      spec: { template: { spec: { architecture?: string; domain: { machine?: { type?: string } } } } };
+    };
     // neither field is in virtwork's plan: virt-api's VM mutator sets them from the KubeVirt config
-    assert.equal((vm.spec?.template as { spec: { architecture?: string } }).spec.architecture, undefined);
+    const planned = vm.spec as { template: { spec: { architecture?: string } } };
+    assert.equal(planned.template.spec.architecture, undefined);
     assert.equal(out.spec.template.spec.architecture, "amd64");
     assert.equal(out.spec.template.spec.domain.machine?.type, "q35");
   });
@@ -121,7 +128,10 @@ describe("KubeVirt's virt-api admits what virtwork plans", () => {
         assert.ok(err instanceof k8s.ApiException);
         assert.equal(err.code, 422);
         const body = JSON.parse(String(err.body)) as { message: string };
-        assert.match(body.message, /admission webhook "virtualmachine-validator\.kubevirt\.io" denied the request/);
+        assert.match(
+          body.message,
+          /admission webhook "virtualmachine-validator\.kubevirt\.io" denied the request/,
+        );
         assert.match(body.message, /floppy/);
         return true;
       },

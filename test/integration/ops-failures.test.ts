@@ -48,8 +48,9 @@ describe("VM and DataVolume failures end the run with the reason", () => {
     const res = await virtwork(
       ["run", "-n", ns.name, "--workloads", "cpu,memory", "--set", "cpu.memory=200Gi", "--timeout", "4"],
       {
-      kubeconfig: ns.kubeconfig(),
-    });
+        kubeconfig: ns.kubeconfig(),
+      },
+    );
     assert.equal(res.code, 1, `${res.stdout}\n${res.stderr}`);
     const errors = errorLines(res.stderr);
     assert.equal(errors.length, 1, res.stderr);
@@ -72,7 +73,7 @@ describe("VM and DataVolume failures end the run with the reason", () => {
     assert.equal(errors.length, 1, res.stderr);
     assert.match(
       errors[0] ?? "",
-      /VM virtwork-disk-0: DataVolume \S+ cannot bind: .*storageclass\.storage\.k8s\.io "missing" not found/,
+      /VM virtwork-disk-0: DataVolume \S+ (cannot bind: .*storageclass\.storage\.k8s\.io "missing" not found|asks for StorageClass "missing", which does not exist)/,
     );
   });
 });

@@ -34,7 +34,7 @@ const sim = await startSimulator({
   ...(values.namespace
     ? {}
     : { ignoreNamespace: (ns: string) => ns.startsWith("it-") || ns.startsWith("vwbench-") }),
-  delays: { scheduled: step, running: step },
+  delays: { scheduled: step, running: step, dataVolume: Number(values["dv-delay-ms"]) },
   log: values.quiet
     ? undefined
     : (m) => process.stderr.write(`${new Date().toISOString()} simulator: ${m}\n`),

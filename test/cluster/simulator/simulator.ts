@@ -27,11 +27,15 @@
  * refused by kube-scheduler (ask for more memory than a fake node has), a quota by the apiserver
  * (create a ResourceQuota).
  *
+ * With `storage` (the default) it also starts storage.ts: the sandbox StorageClass's provisioner
+ * and the kubelet for CDI's importer pods, so CDI's own controller completes DataVolumes.
+ *
  * Several simulators may act at once (`make sandbox` beside a test run): writes carry the
  * resourceVersion they were computed from and retry on conflict. The sandbox skips the
  * integration tests' `it-*` namespaces (option `ignoreNamespace`).
  */
 import * as k8s from "@kubernetes/client-node";
+import { startStorage } from "./storage.ts";
 
 export type FailureMode = "Failed" | "ImagePull" | "NeverReady";
 
@@ -63,6 +67,8 @@ export interface SimulatorOptions {
   log?: (msg: string) => void;
   /** server-side timeout of each watch request (s); must stay below client-node's 30 s inactivity abort */
   watchTimeoutSeconds?: number;
+  /** also play the storage provisioner and CDI's importer pods (storage.ts); default true */
+  storage?: boolean;
 }
 
 export interface Simulator {
@@ -78,7 +84,13 @@ export interface Simulator {
 
 export const FAIL_ANNOTATION = "simulator.virtwork.io/fail";
 export const FAIL_REASON_ANNOTATION = "simulator.virtwork.io/fail-reason";
-export const DEFAULT_DELAYS: PhaseDelays = { scheduled: 200, running: 300, agent: 0, ready: 0, dataVolume: 300 };
+export const DEFAULT_DELAYS: PhaseDelays = {
+  scheduled: 200,
+  running: 300,
+  agent: 0,
+  ready: 0,
+  dataVolume: 300,
+};
 
 interface Meta {
   name: string;
@@ -143,8 +155,7 @@ function sleep(ms: number): Promise<void> {
 }
 /** the VM (and VMI) a launcher pod runs: its controlling VMI's name */
 function vmiOf(pod: Pod): string | undefined {
-  return pod.metadata.ownerReferences?.find((o) => o.kind === "VirtualMachineInstance" && o.controller)
-    ?.name;
+  return pod.metadata.ownerReferences?.find((o) => o.kind === "VirtualMachineInstance" && o.controller)?.name;
 }
 const TIMES = new Set(["lastTransitionTime", "lastProbeTime", "startedAt", "finishedAt", "startTime"]);
 /** whether `have` already holds everything `want` says (timestamps aside; fields the server added are fine) */
@@ -261,7 +272,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     if (!mode) return undefined;
     const img = image ?? "quay.io/containerdisks/fedora:latest";
     const defaults: Record<FailureMode, string> = {
-      Failed: "server error. command SyncVMI failed: \"LibvirtError(Code=1, Domain=10, Message='internal error: qemu unexpectedly closed the monitor')\"",
+      Failed:
+        "server error. command SyncVMI failed: \"LibvirtError(Code=1, Domain=10, Message='internal error: qemu unexpectedly closed the monitor')\"",
       ImagePull: `rpc error: code = NotFound desc = failed to pull and unpack image "${img}": failed to resolve reference "${img}": not found`,
       NeverReady: `readiness probe failed: ${probe ?? "guest agent exec"}: exit status 3`,
     };
@@ -344,7 +356,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         state: {
           waiting: first
             ? { reason: "ErrImagePull", message: failure.message }
-            : { reason: "ImagePullBackOff", message: `Back-off pulling image "${c.image}": ${failure.message}` },
+            : {
+                reason: "ImagePullBackOff",
+                message: `Back-off pulling image "${c.image}": ${failure.message}`,
+              },
         },
       });
       status = {
@@ -383,12 +398,22 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         {
           type: "ContainersReady",
           status: ready ? "True" : "False",
-          ...(ready ? {} : { reason: "ContainersNotReady", message: `containers with unready status: [${notReady.join(" ")}]` }),
+          ...(ready
+            ? {}
+            : {
+                reason: "ContainersNotReady",
+                message: `containers with unready status: [${notReady.join(" ")}]`,
+              }),
         },
         {
           type: "Ready",
           status: ready ? "True" : "False",
-          ...(ready ? {} : { reason: "ContainersNotReady", message: `containers with unready status: [${notReady.join(" ")}]` }),
+          ...(ready
+            ? {}
+            : {
+                reason: "ContainersNotReady",
+                message: `containers with unready status: [${notReady.join(" ")}]`,
+              }),
         },
       ]) {
         conditions = withCondition(conditions, { ...c, lastProbeTime: null }, ts);
@@ -463,18 +488,29 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       log(`VirtualMachineInstance ${namespace}/${name} → ${String(status.phase)}`);
       // the launcher pod's readiness depends on when the guest came up
       const pods = await core.listNamespacedPod({ namespace, labelSelector: LAUNCHER });
-      for (const p of pods.items) if (vmiOf(p as Pod) === name) enqueue(`pod:${namespace}/${p.metadata?.name}`);
+      for (const p of pods.items)
+        if (vmiOf(p as Pod) === name) enqueue(`pod:${namespace}/${p.metadata?.name}`);
     }
   }
 
   function guestStatus(vmi: VMI, nodeName: string, agent: boolean, ts: string): Record<string, unknown> {
     const namespace = vmi.metadata.namespace ?? "";
     const h = hash(`${namespace}/${vmi.metadata.name}`);
-    const ifName = vmi.spec?.domain?.devices?.interfaces?.[0]?.name ?? vmi.spec?.networks?.[0]?.name ?? "default";
+    const ifName =
+      vmi.spec?.domain?.devices?.interfaces?.[0]?.name ?? vmi.spec?.networks?.[0]?.name ?? "default";
     const ip = `${ipPrefix}.${(h % 250) + 2}`;
     const mac = `02:${[1, 2, 3, 4, 5].map((i) => ((h >>> (i * 5)) & 0xff).toString(16).padStart(2, "0")).join(":")}`;
-    let conditions = withCondition(vmi.status?.conditions, { type: "LiveMigratable", status: "True", lastProbeTime: null }, ts);
-    if (agent) conditions = withCondition(conditions, { type: "AgentConnected", status: "True", lastProbeTime: null }, ts);
+    let conditions = withCondition(
+      vmi.status?.conditions,
+      { type: "LiveMigratable", status: "True", lastProbeTime: null },
+      ts,
+    );
+    if (agent)
+      conditions = withCondition(
+        conditions,
+        { type: "AgentConnected", status: "True", lastProbeTime: null },
+        ts,
+      );
     return {
       conditions,
       interfaces: [
@@ -492,7 +528,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       migrationMethod: "BlockMigration",
       migrationTransport: "Unix",
       ...(agent
-        ? { guestOSInfo: { id: "fedora", name: "Fedora Linux", prettyName: "Fedora Linux 42 (Cloud Edition)" } }
+        ? {
+            guestOSInfo: {
+              id: "fedora",
+              name: "Fedora Linux",
+              prettyName: "Fedora Linux 42 (Cloud Edition)",
+            },
+          }
         : {}),
       nodeName,
     };
@@ -503,11 +545,24 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const nodes = await core.listNode({ labelSelector: "kubevirt.io/schedulable" });
     for (const n of nodes.items) {
       await core.patchNode(
-        { name: n.metadata?.name ?? "", body: { metadata: { annotations: { "kubevirt.io/heartbeat": nowIso() } } } },
+        {
+          name: n.metadata?.name ?? "",
+          body: { metadata: { annotations: { "kubevirt.io/heartbeat": nowIso() } } },
+        },
         MERGE,
       );
     }
   }
+  const storage =
+    opts.storage === false
+      ? undefined
+      : await startStorage({
+          kubeconfig: kc,
+          ...(ns ? { namespace: ns } : {}),
+          ...(opts.ignoreNamespace ? { ignoreNamespace: opts.ignoreNamespace } : {}),
+          importDelayMs: delays.dataVolume,
+          log,
+        });
   const beat = setInterval(() => void heartbeat().catch(() => {}), 60_000);
   void heartbeat().catch((e) => log(`heartbeat failed: ${(e as Error).message}`));
 
@@ -582,11 +637,16 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     },
   );
   void watchLoop(
-    ns ? `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances` : "/apis/kubevirt.io/v1/virtualmachineinstances",
+    ns
+      ? `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances`
+      : "/apis/kubevirt.io/v1/virtualmachineinstances",
     async () =>
       (await (ns
         ? custom.listNamespacedCustomObject({ ...KV, namespace: ns })
-        : custom.listClusterCustomObject({ ...KV }))) as { metadata?: { resourceVersion?: string }; items: VMI[] },
+        : custom.listClusterCustomObject({ ...KV }))) as {
+        metadata?: { resourceVersion?: string };
+        items: VMI[];
+      },
     undefined,
     (type, obj) => {
       const key = `vmi:${keyOf(obj.metadata)}`;
@@ -610,15 +670,20 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       else failures.delete(vmName);
       for (const key of [...since.keys()]) if (key.endsWith(`/${vmName}`)) enqueue(key);
       void (async () => {
-        const pods = ns ? await core.listNamespacedPod({ namespace: ns, labelSelector: LAUNCHER }) : undefined;
-        for (const p of pods?.items ?? []) if (vmiOf(p as Pod) === vmName) enqueue(`pod:${ns}/${p.metadata?.name}`);
+        const pods = ns
+          ? await core.listNamespacedPod({ namespace: ns, labelSelector: LAUNCHER })
+          : undefined;
+        for (const p of pods?.items ?? [])
+          if (vmiOf(p as Pod) === vmName) enqueue(`pod:${ns}/${p.metadata?.name}`);
       })().catch(() => {});
     },
     async idle() {
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
+      await storage?.idle();
     },
     async stop() {
       stopped = true;
+      await storage?.stop();
       clearInterval(beat);
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();
