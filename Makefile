@@ -19,8 +19,9 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 	@echo
 	@echo "First use: the first 'make sandbox' / 'make cluster-up' / 'make integration' builds the local"
-	@echo "cluster (etcd, kube-apiserver, KubeVirt/CDI CRDs) from the Go module proxy into ~/.cache/virtwork:"
-	@echo "about 9 min on a quiet 2-core machine, up to ~45 min under heavy load; afterwards it starts in ~6 s."
+	@echo "cluster from the Go module proxy into ~/.cache/virtwork: etcd + kube-apiserver/-controller-manager/"
+	@echo "-scheduler (~14 min cold), KubeVirt's virt-api + virt-controller (~4 min), CDI's cdi-controller (~4-7 min):"
+	@echo "about 25 min on a 2-core machine with empty caches, more under load; afterwards it starts in ~30 s."
 	@echo "The first 'make guest-test' builds the guest disk (~2.5 min quiet, ~6 min under load) and probes KVM once (~35 s). 'make test' prints what is still to"
 	@echo "build before it starts. Costs: docs/test-cluster.md, docs/guest-test.md."
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: what a new user should see in their first minutes, on the embedded local cluster.
-# Starts the sandbox (local kube-apiserver + etcd + KubeVirt/CDI CRDs, and the VMI simulator in
-# the background), deploys the default run, waits for it, shows `status` and `history show`,
+# Starts the sandbox (local kube-apiserver + etcd, KubeVirt's virt-api/virt-controller, CDI's
+# controller, kube-scheduler, and the node simulator in the background), deploys the default run, waits for it, shows `status` and `history show`,
 # cleans up, and stops the sandbox. The trap stops the simulator and the cluster whatever
 # happens (Ctrl-C included): nothing is left running. The demo uses a cluster directory and an
 # audit database of its own, so a sandbox of yours (`make sandbox`) is never touched.
@@ -13,10 +13,11 @@ cd "$REPO"
 NS=virtwork-demo
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
-if [ ! -x "$K8S_BIN/kube-apiserver" ] || [ ! -x "$ETCD_BIN/etcd" ] || [ ! -d "$CRD_DIR" ]; then
-  echo "demo: the local cluster is not built yet: etcd and kube-apiserver are compiled from source and"
-  echo "demo: the KubeVirt/CDI CRDs generated, once, into $CLUSTER_CACHE."
-  echo "demo: this cold build takes roughly 10 minutes on a quiet 2-core machine (up to ~45 under heavy load) and ~5 GB of disk; later demos start in seconds."
+if [ ! -x "$K8S_BIN/kube-scheduler" ] || [ ! -x "$ETCD_BIN/etcd" ] || [ ! -d "$CRD_DIR" ] ||
+  [ ! -x "$KV_DIR/bin/virt-controller" ] || [ ! -x "$CDI_DIR/bin/cdi-controller" ]; then
+  echo "demo: the local cluster is not built yet: etcd, kube-apiserver/-scheduler/-controller-manager,"
+  echo "demo: KubeVirt's virt-api and virt-controller and CDI's cdi-controller are compiled from source, once, into $CLUSTER_CACHE."
+  echo "demo: this cold build takes roughly 25 minutes on a quiet 2-core machine (more under load) and ~8 GB of disk; later demos start in seconds."
 fi
 
 sim_pid=

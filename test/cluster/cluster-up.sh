@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts the local test cluster: etcd + kube-apiserver (TLS, RBAC, static tokens) +
 # kube-controller-manager (namespace, garbage-collector and resourcequota controllers only), installs the
-# real KubeVirt/CDI CRDs and writes kubeconfigs under $CLUSTER_DIR (default: <repo>/.cluster).
+# real KubeVirt/CDI CRDs, starts KubeVirt's virt-api + virt-controller, kube-scheduler and fake
+# Nodes (start-kubevirt.sh) and CDI's cdi-controller (start-cdi.sh), and writes kubeconfigs under
+# $CLUSTER_DIR (default: <repo>/.cluster).
 #
 # Idempotent: when a healthy cluster already runs from $CLUSTER_DIR it is reused; stale
 # state (dead processes) is cleaned first. Ports are picked free at start, so two clones (or
@@ -26,7 +28,8 @@ print_usage() {
   cat <<EOF
 
 Local test cluster is up: $server  (kube-apiserver v$K8S_VERSION, etcd $ETCD_VERSION,
-KubeVirt $KUBEVIRT_VERSION and CDI $CDI_VERSION CRDs; no nodes: VMs run only under the simulator)
+KubeVirt $KUBEVIRT_VERSION virt-api + virt-controller, CDI $CDI_VERSION cdi-controller, kube-scheduler;
+fake nodes sim-node-*: launcher pods start and VMIs run only while the node simulator runs)
 
   export KUBECONFIG=$CLUSTER_DIR/kubeconfig     # contexts: admin (default), limited
   kubectl get vm -A                             # if kubectl is installed
@@ -35,7 +38,7 @@ KubeVirt $KUBEVIRT_VERSION and CDI $CDI_VERSION CRDs; no nodes: VMs run only und
   $CLUSTER_DIR/admin.kubeconfig    cluster-admin (system:masters)
   $CLUSTER_DIR/limited.kubeconfig  user virtwork-limited: edits VMs, VMIs, DataVolumes, Secrets,
                                    Services only in namespace $(jq -r .limitedNamespace "$STATE"); 403 elsewhere
-  make sandbox       runs the VMI simulator in the foreground (VMs reach Running)
+  make sandbox       runs the node simulator (kubelet + virt-handler) in the foreground (VMs reach Running)
   make cluster-down  stops everything
 EOF
 }
