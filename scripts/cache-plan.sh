@@ -30,8 +30,9 @@ entry "Node 22.12.0 for the compat suite" "$(ok test -x "$CACHE/node/22.12.0-lin
 gomod=0; [ -d "$(go env GOMODCACHE 2>/dev/null || echo "$HOME/go/pkg/mod")/k8s.io" ] 2>/dev/null && gomod=1
 note=""; [ "$gomod" = 0 ] && note="(Go module + build caches empty: downloads included)"
 entry "cluster: etcd $ETCD_VERSION" "$(ok test -x "$ETCD_BIN/etcd")" 91 "$note"
-entry "cluster: kube-apiserver + kcm v$K8S_VERSION" "$(ok test -x "$K8S_BIN/kube-apiserver")" 296 "$note"
+entry "cluster: kube-apiserver + kcm + kube-scheduler v$K8S_VERSION" "$(ok test -x "$K8S_BIN/kube-scheduler")" 620 "$note"
 entry "cluster: KubeVirt $KUBEVIRT_VERSION + CDI $CDI_VERSION CRDs" "$(ok test -s "$CRD_DIR/cdi-crds.json")" 140 "$note"
+entry "cluster: KubeVirt $KUBEVIRT_VERSION virt-api + virt-controller" "$(ok test -x "$KV_DIR/bin/virt-controller" -a -s "$KV_DIR/install.json")" 230 "$note"
 entry "cluster: CDI $CDI_VERSION cdi-controller" "$(ok test -x "$CDI_DIR/bin/cdi-controller")" 420 "$note"
 entry "guest disk $GUEST_KEY" "$(ok test -f "$GUEST_CACHE/$GUEST_KEY/ready")" 140 "(mmdebstrap)"
 # The accelerator verdict is keyed by machine, qemu and guest kernel (test/guest/boot/qemu.ts);

@@ -79,7 +79,11 @@ done
 cl="$c2/cluster"
 [ -x "$cl/etcd-$ETCD_VERSION/bin/etcd" ] && ok "etcd entry complete" || bad "no etcd"
 [ -x "$cl/k8s-$K8S_VERSION/bin/kube-apiserver" ] && [ -x "$cl/k8s-$K8S_VERSION/bin/kube-controller-manager" ] &&
-  ok "kube-apiserver + kube-controller-manager entry complete" || bad "k8s entry incomplete"
+  [ -x "$cl/k8s-$K8S_VERSION/bin/kube-scheduler" ] &&
+  ok "kube-apiserver + kube-controller-manager + kube-scheduler entry complete" || bad "k8s entry incomplete"
+kv="$cl/$(basename "$KV_DIR")"
+[ -x "$kv/bin/virt-api" ] && [ -x "$kv/bin/virt-controller" ] && jq -e '.crds | length > 10' "$kv/install.json" >/dev/null &&
+  ok "KubeVirt virt-api + virt-controller entry complete" || bad "KubeVirt entry incomplete"
 crd="$cl/$(basename "$CRD_DIR")"
 jq -e 'length > 0' "$crd/kubevirt-crds.json" >/dev/null && jq -e 'length > 0' "$crd/cdi-crds.json" >/dev/null &&
   ok "CRD entry complete" || bad "CRD entry incomplete"
@@ -90,7 +94,7 @@ nodebin=$(cat "$root/node1.out" 2>/dev/null)
 left=$(leftovers "$c2")
 [ -z "$left" ] && ok "no temp dir left in the shared cache" || bad "temp dirs left: $left"
 # Each entry was built once: one builder built it, the other waited and reused it.
-for e in "etcd-$ETCD_VERSION/bin" "k8s-$K8S_VERSION/bin" "$(basename "$CRD_DIR")" "$(basename "$CDI_DIR")"; do
+for e in "etcd-$ETCD_VERSION/bin" "k8s-$K8S_VERSION/bin" "$(basename "$CRD_DIR")" "$(basename "$KV_DIR")" "$(basename "$CDI_DIR")"; do
   reused=$(cat "$root"/build?.log | grep -cF "$e: reusing" || true)
   [ "$reused" = 1 ] && ok "$e: built once, the other build waited and reused it" ||
     bad "$e: 'reusing' logged $reused times (expected 1)"
