@@ -27,6 +27,29 @@ describe("what KubeVirt reports on a VM", () => {
     }
   });
 
+  it("unschedulable names the scheduler's message from the VM's PodScheduled condition", () => {
+    const p = vmProblem({
+      status: {
+        printableStatus: "ErrorUnschedulable",
+        conditions: [
+          {
+            type: "Ready",
+            status: "False",
+            reason: "GuestNotRunning",
+            message: "Guest VM is not reported as running",
+          },
+          {
+            type: "PodScheduled",
+            status: "False",
+            reason: "Unschedulable",
+            message: "0/2 nodes are available: 2 Insufficient cpu.",
+          },
+        ],
+      },
+    });
+    assert.match(p?.cause ?? "", /ErrorUnschedulable: 0\/2 nodes are available: 2 Insufficient cpu\./);
+  });
+
   it("unschedulable waits for its grace; CrashLoopBackOff and DataVolumeError do not", () => {
     assert.equal(
       vmProblem({ status: { printableStatus: "ErrorUnschedulable" } })?.after,

@@ -87,7 +87,13 @@ export function vmProblem(vm: Vm): Problem | undefined {
       };
     case "ErrorUnschedulable":
       return {
-        cause: `no node can run it (ErrorUnschedulable${detail(why, printable)})`,
+        // the scheduler's words ("0/3 nodes are available: …"), which KubeVirt copies from the
+        // launcher pod to the VM's PodScheduled condition; the Ready condition only says the
+        // guest is not running
+        cause: `no node can run it (ErrorUnschedulable${detail(
+          conditions.find((c) => c.type === "PodScheduled" && c.status === "False") ?? why,
+          printable,
+        )})`,
         fix: "free or add capacity (CPU, memory, devices.kubevirt.io/kvm), or plan smaller VMs (--cpu-cores, --memory)",
         after: "unschedulable-grace",
       };

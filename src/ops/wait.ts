@@ -288,6 +288,8 @@ export async function waitForVms(ctx: OpsContext, plan: Plan, options: WaitOptio
     }
     return lookup;
   };
+  const latestDv = new Map<string, DataVolume>();
+  const claimTimers = new Map<string, NodeJS.Timeout>();
   const onDataVolume = (dv: DataVolume) => {
     const vm = vmOfDataVolume(dv, plan);
     if (!vm || statuses.get(vm)?.runningAt) return;
@@ -302,10 +304,21 @@ export async function waitForVms(ctx: OpsContext, plan: Plan, options: WaitOptio
       return;
     }
     setProblem(vm, source, problem);
-    if (!problem && waitsForClaim(dv)) {
-      void classCheck(dv).then((p) => {
-        if (p && !stop.signal.aborted) setProblem(vm, source, p);
-      });
+    const dvName = dv.metadata?.name ?? "";
+    latestDv.set(dvName, dv);
+    // A claim is Pending for a moment while the provisioner works: look up its StorageClass only
+    // when it still waits a few seconds later (fewer requests; no cluster-scoped read for a
+    // namespace-scoped identity on a healthy run).
+    if (!problem && waitsForClaim(dv) && !claimTimers.has(dvName)) {
+      const t = setTimeout(() => {
+        const now = latestDv.get(dvName);
+        if (!now || !waitsForClaim(now) || stop.signal.aborted) return;
+        void classCheck(now).then((p) => {
+          if (p && !stop.signal.aborted) setProblem(vm, source, p);
+        });
+      }, CLAIM_PENDING_MS);
+      t.unref?.();
+      claimTimers.set(dvName, t);
     }
   };
 
@@ -351,6 +364,7 @@ export async function waitForVms(ctx: OpsContext, plan: Plan, options: WaitOptio
   } finally {
     clearTimeout(timer);
     clearInterval(ticker);
+    for (const t of claimTimers.values()) clearTimeout(t);
     report();
     ctx.signal.removeEventListener("abort", onAbort);
     stop.abort();
@@ -361,6 +375,9 @@ export async function waitForVms(ctx: OpsContext, plan: Plan, options: WaitOptio
   if (ctx.signal.aborted) return { vms, outcome: "interrupted" };
   return { vms, outcome: "timeout" };
 }
+
+/** how long a claim may be Pending before its StorageClass is looked up */
+const CLAIM_PENDING_MS = 3000;
 
 /** CDI could not even build the claim (ErrClaimNotValid: no StorageClass to take a profile from). */
 function claimNotValid(dv: DataVolume): boolean {

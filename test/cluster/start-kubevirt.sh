@@ -11,8 +11,8 @@
 KV_NS=kubevirt
 KV_INSTALL="$KV_DIR/install.json"
 NODE_COUNT=${VIRTWORK_SANDBOX_NODES:-2}
-NODE_CPU=${VIRTWORK_SANDBOX_NODE_CPU:-16}
-NODE_MEMORY=${VIRTWORK_SANDBOX_NODE_MEMORY:-64Gi}
+NODE_CPU=${VIRTWORK_SANDBOX_NODE_CPU:-128}
+NODE_MEMORY=${VIRTWORK_SANDBOX_NODE_MEMORY:-512Gi}
 
 ns_json() { printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s"}}' "$1"; }
 api POST /api/v1/namespaces "$(ns_json "$KV_NS")" >/dev/null

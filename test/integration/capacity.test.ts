@@ -18,7 +18,7 @@ test("a run larger than the nodes' CPU ends with kube-scheduler's Insufficient c
   const nodes = (await core.listNode({ labelSelector: "kubevirt.io/schedulable=true" })).items;
   const cpus = nodes.reduce((n, node) => n + Number.parseInt(node.status?.allocatable?.cpu ?? "0", 10), 0);
   assert.ok(cpus > 0, "the fake nodes advertise CPU");
-  const perVm = 4; // --cpu-request 4: every launcher pod requests 4 CPUs
+  const perVm = 32; // --cpu-request 32: every launcher pod requests 32 CPUs
   const count = Math.floor(cpus / perVm) + 1; // one more than fits
   const ns = await newNamespace({ prefix: "capacity" });
   await ns.simulate({ delays: FAST });

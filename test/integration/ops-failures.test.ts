@@ -46,7 +46,7 @@ describe("VM and DataVolume failures end the run with the reason", () => {
     await ns.simulate({ delays: FAST });
     // more memory than a fake node has: kube-scheduler refuses it
     const res = await virtwork(
-      ["run", "-n", ns.name, "--workloads", "cpu,memory", "--set", "cpu.memory=200Gi", "--timeout", "4"],
+      ["run", "-n", ns.name, "--workloads", "cpu,memory", "--set", "cpu.memory=2Ti", "--timeout", "4"],
       {
         kubeconfig: ns.kubeconfig(),
       },

@@ -488,7 +488,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       }
       // "sent": when the phase was handed to the API server; nobody can observe it earlier (the
       // cluster benchmark measures detection lag from it)
-      log(`VirtualMachineInstance ${namespace}/${name} → ${String(status.phase)} (sent ${new Date(sent).toISOString()})`);
+      log(
+        `VirtualMachineInstance ${namespace}/${name} → ${String(status.phase)} (sent ${new Date(sent).toISOString()})`,
+      );
       // the launcher pod's readiness depends on when the guest came up
       const pods = await core.listNamespacedPod({ namespace, labelSelector: LAUNCHER });
       for (const p of pods.items)
