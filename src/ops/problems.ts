@@ -69,7 +69,11 @@ export function vmProblem(vm: Vm): Problem | undefined {
     case "ErrImagePull":
     case "ImagePullBackOff":
       return {
-        cause: `the container disk image cannot be pulled (${printable}${detail(why, printable)})`,
+        // the runtime's words: the condition KubeVirt names after the pull state, if any
+        cause: `the container disk image cannot be pulled (${printable}${detail(
+          conditions.find((c) => c.status === "False" && c.reason === printable) ?? why,
+          printable,
+        )})`,
         fix: "check the image reference (--container-disk-image), that the nodes can reach its registry, and the pull secret if it is private",
         after: "now",
       };

@@ -185,13 +185,18 @@ describe("--wait-for ready (default) waits for the readiness probe, running does
     assert.equal(res.code, 1, res.stderr);
     assert.match(
       errorLines(res.stderr)[0] ?? "",
-      /timed out after 5s: 1 of 1 VMs are not ready, slowest: virtwork-cpu-0 \(Running: Ready=False \(GuestNotReady: readiness probe failed/,
+      /timed out after 5s: 1 of 1 VMs are not ready, slowest: virtwork-cpu-0 \(Running: Ready=False \(ContainersNotReady: containers with unready status: \[compute\]/,
     );
-    // The VM's own planned probe (fedora: the probe script through the guest agent).
-    assert.match(
-      res.stderr,
-      /readiness probe failed: \/usr\/local\/libexec\/virtwork\/readiness-probe: exit status 3/,
-    );
+    // The VM's own planned probe (fedora: the probe script through the guest agent), as
+    // virt-controller wrapped it into the launcher pod's readiness probe (virt-probe).
+    const core = (await startCluster()).kubeConfig("admin").makeApiClient(k8s.CoreV1Api);
+    const [pod] = (
+      await core.listNamespacedPod({ namespace: ns.name, labelSelector: "kubevirt.io=virt-launcher" })
+    ).items;
+    const probe =
+      pod?.spec?.containers.find((c) => c.name === "compute")?.readinessProbe?.exec?.command ?? [];
+    assert.equal(probe[0], "virt-probe");
+    assert.ok(probe.includes("/usr/local/libexec/virtwork/readiness-probe"), probe.join(" "));
     const running = await virtwork(
       ["run", "-n", ns.name, "--workloads", "cpu", "--wait-for", "running", "-o", "json", "--timeout", "60"],
       { kubeconfig: ns.kubeconfig() },
