@@ -27,6 +27,26 @@ describe("what KubeVirt reports on a VM", () => {
     }
   });
 
+  it("a virt-launcher pod refused by Pod Security fails at once, naming the label to set", () => {
+    const p = vmiProblem({
+      status: {
+        phase: "Pending",
+        conditions: [
+          {
+            type: "Synchronized",
+            status: "False",
+            reason: "FailedCreate",
+            message:
+              'failed to create pod for vmi ns/vm, it needs a privileged namespace to run: pods "virt-launcher-vm-x" is forbidden: violates PodSecurity "restricted:latest": seccompProfile',
+          },
+        ],
+      },
+    });
+    assert.equal(p?.after, "now");
+    assert.match(p?.cause ?? "", /virt-launcher pod was refused: .*violates PodSecurity/);
+    assert.match(p?.fix ?? "", /pod-security\.kubernetes\.io\/enforce=privileged/);
+  });
+
   it("unschedulable names the scheduler's message from the VM's PodScheduled condition", () => {
     const p = vmProblem({
       status: {

@@ -131,6 +131,13 @@ export function vmiProblem(vmi: Vmi): Problem | undefined {
   if (sync && QUOTA.test(sync.message ?? "")) {
     return { cause: `its virt-launcher pod was refused${detail(sync)}`, fix: quotaFix, after: "now" };
   }
+  if (sync && /violates PodSecurity/.test(sync.message ?? "")) {
+    return {
+      cause: `its virt-launcher pod was refused${detail(sync)}`,
+      fix: "the namespace's Pod Security level refuses virt-launcher pods, which need a privileged namespace: label it pod-security.kubernetes.io/enforce=privileged, or run the VMs in another namespace (-n)",
+      after: "now",
+    };
+  }
   const scheduled = conditions.find((c) => c.type === "PodScheduled" && c.status === "False");
   if (scheduled?.reason === "Unschedulable") {
     return {

@@ -36,6 +36,7 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import { startStorage } from "./storage.ts";
+import { type Listed, watchLoops } from "./watch.ts";
 
 export type FailureMode = "Failed" | "ImagePull" | "NeverReady";
 
@@ -150,9 +151,6 @@ function hash(s: string): number {
 function nowIso(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 }
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 /** the VM (and VMI) a launcher pod runs: its controlling VMI's name */
 function vmiOf(pod: Pod): string | undefined {
   return pod.metadata.ownerReferences?.find((o) => o.kind === "VirtualMachineInstance" && o.controller)?.name;
@@ -185,7 +183,6 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   if (typeof opts.kubeconfig === "string") kc.loadFromFile(opts.kubeconfig);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const watcher = new k8s.Watch(kc);
   const delays: PhaseDelays = { ...DEFAULT_DELAYS, ...opts.delays };
   const ipPrefix = opts.ipPrefix ?? "10.128.0";
   const failures = new Map<string, FailureMode>(Object.entries(opts.failures ?? {}));
@@ -195,8 +192,6 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   let stopped = false;
   let errors = 0;
-  let watchRestarts = 0;
-  const aborts = new Set<AbortController>();
   const timers = new Map<string, NodeJS.Timeout>();
   const chains = new Map<string, Promise<void>>();
   const inflight = new Set<Promise<void>>();
@@ -571,89 +566,29 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const beat = setInterval(() => void heartbeat().catch(() => {}), 60_000);
   void heartbeat().catch((e) => log(`heartbeat failed: ${(e as Error).message}`));
 
-  /**
-   * list, then watch from the list's resourceVersion; a watch that ends normally (server-side
-   * timeout) resumes from the last resourceVersion seen, an ERROR event (410 Gone) re-lists.
-   */
-  async function watchLoop(
-    path: string,
-    list: () => Promise<{ metadata?: { resourceVersion?: string }; items: { metadata?: unknown }[] }>,
-    labelSelector: string | undefined,
-    onEvent: (type: string, obj: { metadata: Meta }) => void,
-  ): Promise<void> {
-    while (!stopped) {
-      try {
-        const l = await list();
-        for (const item of l.items) onEvent("ADDED", item as { metadata: Meta });
-        let rv = l.metadata?.resourceVersion ?? "";
-        let gone = false;
-        while (!stopped && !gone) {
-          await new Promise<void>((resolve, reject) => {
-            let ac: AbortController | undefined;
-            watcher
-              .watch(
-                path,
-                {
-                  resourceVersion: rv,
-                  allowWatchBookmarks: true,
-                  timeoutSeconds: opts.watchTimeoutSeconds ?? 20,
-                  ...(labelSelector ? { labelSelector } : {}),
-                },
-                (type, obj: { metadata: Meta }) => {
-                  if (type === "ERROR") {
-                    gone = true;
-                    return;
-                  }
-                  if (obj.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
-                  if (type !== "BOOKMARK") onEvent(type, obj);
-                },
-                (err) => {
-                  if (ac) aborts.delete(ac);
-                  watchRestarts++;
-                  if (err && !stopped && (err as Error).name !== "TimeoutError") reject(err);
-                  else resolve();
-                },
-              )
-              .then((c) => {
-                ac = c;
-                if (stopped) c.abort();
-                else aborts.add(c);
-              }, reject);
-          });
-        }
-      } catch (err) {
-        if (stopped) return;
-        log(`watch ${path} failed: ${(err as Error).message ?? err}; re-listing`);
-        await sleep(500);
-      }
-    }
-  }
-
   const keyOf = (m: Meta) => `${m.namespace ?? ""}/${m.name}`;
-  void watchLoop(
+  const watches = watchLoops(kc, log, opts.watchTimeoutSeconds);
+  watches.start(
     ns ? `/api/v1/namespaces/${ns}/pods` : "/api/v1/pods",
     () =>
       ns
         ? core.listNamespacedPod({ namespace: ns, labelSelector: LAUNCHER })
         : core.listPodForAllNamespaces({ labelSelector: LAUNCHER }),
-    LAUNCHER,
     (type, obj) => {
-      if (type !== "DELETED") enqueue(`pod:${keyOf(obj.metadata)}`);
+      if (type !== "DELETED") enqueue(`pod:${keyOf(obj.metadata as unknown as Meta)}`);
     },
+    { labelSelector: LAUNCHER },
   );
-  void watchLoop(
+  watches.start(
     ns
       ? `/apis/kubevirt.io/v1/namespaces/${ns}/virtualmachineinstances`
       : "/apis/kubevirt.io/v1/virtualmachineinstances",
     async () =>
       (await (ns
         ? custom.listNamespacedCustomObject({ ...KV, namespace: ns })
-        : custom.listClusterCustomObject({ ...KV }))) as {
-        metadata?: { resourceVersion?: string };
-        items: VMI[];
-      },
-    undefined,
-    (type, obj) => {
+        : custom.listClusterCustomObject({ ...KV }))) as Listed,
+    (type, o) => {
+      const obj = o as unknown as VMI;
       const key = `vmi:${keyOf(obj.metadata)}`;
       if (type === "DELETED") {
         since.delete(key);
@@ -665,7 +600,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   return {
     get watchRestarts() {
-      return watchRestarts;
+      return watches.restarts;
     },
     get errors() {
       return errors;
@@ -692,8 +627,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       clearInterval(beat);
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();
-      for (const ac of aborts) ac.abort();
-      aborts.clear();
+      watches.stop();
       await Promise.allSettled([...inflight]);
     },
   };

@@ -31,6 +31,7 @@
  * NotFound are taken as "someone else did it".
  */
 import * as k8s from "@kubernetes/client-node";
+import { type Listed, watchLoops } from "./watch.ts";
 
 export const SANDBOX_STORAGE_CLASS = "standard";
 export const SANDBOX_PROVISIONER = "sandbox.virtwork.io/provisioner";
@@ -74,10 +75,6 @@ function httpCode(err: unknown): number | undefined {
   return err instanceof k8s.ApiException ? err.code : undefined;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 function nowIso(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 }
@@ -104,14 +101,12 @@ export async function startStorage(opts: StorageOptions): Promise<Storage> {
   if (typeof opts.kubeconfig === "string") kc.loadFromFile(opts.kubeconfig);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const storage = kc.makeApiClient(k8s.StorageV1Api);
-  const watcher = new k8s.Watch(kc);
   const log = opts.log ?? (() => {});
   const ns = opts.namespace;
   const importDelayMs = opts.importDelayMs ?? 500;
   const nodeName = opts.nodeName ?? "sim-node-1";
 
   let stopped = false;
-  const aborts = new Set<AbortController>();
   const timers = new Map<string, NodeJS.Timeout>();
   const chains = new Map<string, Promise<void>>();
   const inflight = new Set<Promise<void>>();
@@ -412,56 +407,16 @@ export async function startStorage(opts: StorageOptions): Promise<Storage> {
   const isImporter = (m?: Meta) =>
     m?.labels?.app === "containerized-data-importer" && m.labels["cdi.kubevirt.io"] === "importer";
 
-  async function watchLoop(
+  const watches = watchLoops(kc, log);
+  const watchLoop = (
     path: string,
-    list: () => Promise<{ metadata?: { resourceVersion?: string }; items: { metadata?: Meta }[] }>,
+    list: () => Promise<Listed>,
     onEvent: (type: string, obj: { metadata?: Meta }) => void,
     query: Record<string, string> = {},
-  ): Promise<void> {
-    while (!stopped) {
-      try {
-        const l = await list();
-        for (const item of l.items) onEvent("ADDED", item);
-        let rv = l.metadata?.resourceVersion;
-        let gone = false;
-        while (!stopped && !gone) {
-          await new Promise<void>((resolve, reject) => {
-            let ac: AbortController | undefined;
-            watcher
-              .watch(
-                path,
-                { ...query, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 20 },
-                (type, obj: { metadata?: Meta }) => {
-                  if (type === "ERROR") {
-                    gone = true;
-                    return;
-                  }
-                  if (obj.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
-                  if (type !== "BOOKMARK") onEvent(type, obj);
-                },
-                (err) => {
-                  if (ac) aborts.delete(ac);
-                  if (err && !stopped && (err as Error).name !== "TimeoutError") reject(err);
-                  else resolve();
-                },
-              )
-              .then((c) => {
-                ac = c;
-                if (stopped) c.abort();
-                else aborts.add(c);
-              }, reject);
-          });
-        }
-      } catch (err) {
-        if (stopped) return;
-        log(`watch ${path} failed: ${(err as Error).message ?? err}; re-listing`);
-        await sleep(500);
-      }
-    }
-  }
+  ) => watches.start(path, list, onEvent as never, query);
 
   const base = ns ? `/api/v1/namespaces/${ns}` : "/api/v1";
-  void watchLoop(
+  watchLoop(
     `${base}/persistentvolumeclaims`,
     () =>
       (ns
@@ -482,7 +437,7 @@ export async function startStorage(opts: StorageOptions): Promise<Storage> {
     },
   );
   // PVs are cluster-scoped: a Released one (the binder's verdict once its PVC is gone) of ours goes
-  void watchLoop(
+  watchLoop(
     "/api/v1/persistentvolumes",
     () => core.listPersistentVolume() as never,
     (type, obj) => {
@@ -500,7 +455,7 @@ export async function startStorage(opts: StorageOptions): Promise<Storage> {
       void p.finally(() => inflight.delete(p));
     },
   );
-  void watchLoop(
+  watchLoop(
     `${base}/pods`,
     () =>
       (ns
@@ -522,8 +477,7 @@ export async function startStorage(opts: StorageOptions): Promise<Storage> {
       stopped = true;
       for (const t of timers.values()) clearTimeout(t);
       timers.clear();
-      for (const ac of aborts) ac.abort();
-      aborts.clear();
+      watches.stop();
       await Promise.allSettled([...inflight]);
     },
   };
