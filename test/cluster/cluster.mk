@@ -4,7 +4,7 @@
 cluster-build: ## build etcd, kube-apiserver/-scheduler/-controller-manager, KubeVirt's virt-api/virt-controller, CDI's cdi-controller and the CRDs into ~/.cache/virtwork (cold: ~25 min)
 	bash test/cluster/build.sh
 
-cluster-up: ## start etcd, kube-apiserver, KubeVirt's and CDI's controllers and fake nodes on loopback; kubeconfig in .cluster/kubeconfig
+cluster-up: $(DEPS_STAMP) ## start etcd, kube-apiserver, KubeVirt's and CDI's controllers and fake nodes on loopback; kubeconfig in .cluster/kubeconfig
 	bash test/cluster/cluster-up.sh
 
 cluster-down: ## stop the local test cluster (no process left behind)

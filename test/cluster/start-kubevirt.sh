@@ -65,6 +65,10 @@ for i in $(seq 1 "$NODE_COUNT"); do
   api PATCH "/api/v1/nodes/$node" '{"spec":{"taints":null}}' >/dev/null
 done
 
+# --- the kubelets' final delete of terminated pods on the fake nodes (simulator/reaper.ts) ----------
+launch reaper "$NODE_DIR/node" --experimental-strip-types "$CLUSTER_SRC_DIR/simulator/reaper.ts" \
+  --kubeconfig="$CLUSTER_DIR/simulator.kubeconfig"
+
 # --- kube-scheduler: the real one from the same Kubernetes build --------------------------------
 launch scheduler "$K8S_BIN/kube-scheduler" --kubeconfig="$CLUSTER_DIR/kcm.kubeconfig" \
   --leader-elect=false --bind-address=127.0.0.1 --secure-port=0 --v=1
