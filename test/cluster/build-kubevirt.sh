@@ -39,7 +39,7 @@ GO
   CGO_ENABLED=0 go build -trimpath -ldflags "$ldf" -o "$out/bin/" \
     kubevirt.io/kubevirt/cmd/virt-api kubevirt.io/kubevirt/cmd/virt-controller ./installgen
   mv "$out/bin/installgen" "$out/bin/kubevirt-installgen"
-  KUBEVIRT_VERSION="$KUBEVIRT_VERSION" VIRT_OPERATOR_IMAGE="quay.io/kubevirt/virt-operator:$KUBEVIRT_VERSION" \
+  env KUBEVIRT_VERSION="$KUBEVIRT_VERSION" VIRT_OPERATOR_IMAGE="quay.io/kubevirt/virt-operator:$KUBEVIRT_VERSION" \
     "$out/bin/kubevirt-installgen" 2>"$1/installgen.log" >"$out/install.json" ||
     { cat "$1/installgen.log" >&2; die "kubevirt-installgen failed"; }
   jq -e '(.crds|length) > 10 and (.validatingWebhookConfigurations|length) > 0' "$out/install.json" >/dev/null ||
