@@ -89,18 +89,15 @@ WAIT_PROC=virt-api wait_for virt-api 120 curl -fsS --max-time 2 --cacert "$PKI/c
 CA_B64=$(base64 -w0 <"$PKI/ca.crt")
 to_url='.webhooks |= map(.clientConfig = {url: ("https://127.0.0.1:\($port)" + .clientConfig.service.path), caBundle: $ca})
   | del(.metadata.creationTimestamp) | del(.status)'
-jq -c --arg port "$VIRT_API_PORT" --arg ca "$CA_B64" \
-  ".mutatingWebhookConfigurations[] | select(.metadata.name == \"virt-api-mutator\") | $to_url" "$KV_INSTALL" |
-  while read -r w; do
-    api POST /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations @- <<<"$w" >/dev/null ||
-      die "could not register $(jq -r .metadata.name <<<"$w")"
-  done
-jq -c --arg port "$VIRT_API_PORT" --arg ca "$CA_B64" \
-  ".validatingWebhookConfigurations[] | select(.metadata.name == \"virt-api-validator\") | $to_url" "$KV_INSTALL" |
-  while read -r w; do
-    api POST /apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations @- <<<"$w" >/dev/null ||
-      die "could not register $(jq -r .metadata.name <<<"$w")"
-  done
+register_webhook() { # install.json key, configuration name, API resource
+  local w
+  w=$(jq -c --arg port "$VIRT_API_PORT" --arg ca "$CA_B64" \
+    ".$1[] | select(.metadata.name == \"$2\") | $to_url" "$KV_INSTALL")
+  [ -n "$w" ] || die "install.json has no $2"
+  api POST "/apis/admissionregistration.k8s.io/v1/$3" @- <<<"$w" >/dev/null || die "could not register $2"
+}
+register_webhook mutatingWebhookConfigurations virt-api-mutator mutatingwebhookconfigurations
+register_webhook validatingWebhookConfigurations virt-api-validator validatingwebhookconfigurations
 
 # --- virt-controller -------------------------------------------------------------------------------
 launch virt-controller "$KV_DIR/bin/virt-controller" --kubeconfig="$CLUSTER_DIR/kubevirt.kubeconfig" \
