@@ -95,7 +95,8 @@ left=$(leftovers "$c2")
 [ -z "$left" ] && ok "no temp dir left in the shared cache" || bad "temp dirs left: $left"
 # Each entry was built once: one builder built it, the other waited and reused it.
 for e in "etcd-$ETCD_VERSION/bin" "k8s-$K8S_VERSION/bin" "$(basename "$CRD_DIR")" "$(basename "$KV_DIR")" "$(basename "$CDI_DIR")"; do
-  reused=$(cat "$root"/build?.log | grep -cF "$e: reusing" || true)
+  # whole names only: "cdi-v1.65.0" is also the tail of the CRD entry's name
+  reused=$(cat "$root"/build?.log | awk -v e="$e: reusing" 'index($0, "] " e) || index($0, "/" e)' | wc -l)
   [ "$reused" = 1 ] && ok "$e: built once, the other build waited and reused it" ||
     bad "$e: 'reusing' logged $reused times (expected 1)"
 done
