@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { KubeClient } from "./client.ts";
+import { KubeClient, WATCH_IDLE_CODE } from "./client.ts";
 import { connect } from "./connect.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "virtwork-client-"));
@@ -238,6 +238,91 @@ describe("watches and the rate limit", () => {
       assert.ok(spread >= 900, `5 watches in ${spread} ms at 4 QPS`);
     } finally {
       ends.close();
+    }
+  });
+});
+
+describe("a watch that stays open but sends nothing", () => {
+  it("is given up after the idle bound with EWATCHIDLE, and listWatch resumes it at once from the last version", async () => {
+    const watches: string[] = [];
+    // The first watch sends one event and then stalls (headers sent, connection open, no data);
+    // every later one sends a second event and ends.
+    const stalls = createServer((req, res) => {
+      const u = new URL(req.url ?? "/", "http://x");
+      if (u.searchParams.get("watch") !== "true") {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ kind: "NamespaceList", items: [], metadata: { resourceVersion: "1" } }));
+        return;
+      }
+      watches.push(u.searchParams.get("resourceVersion") ?? "");
+      res.writeHead(200, { "Content-Type": "application/json" });
+      if (watches.length === 1) {
+        res.write(
+          `${JSON.stringify({ type: "ADDED", object: { metadata: { name: "a", resourceVersion: "2" } } })}\n`,
+        );
+        return; // stall: never end, never write again
+      }
+      res.end(
+        `${JSON.stringify({ type: "ADDED", object: { metadata: { name: "b", resourceVersion: "3" } } })}\n`,
+      );
+    });
+    await new Promise<void>((r) => stalls.listen(0, "127.0.0.1", () => r()));
+    try {
+      const file = kubeconfig({ token: "t" });
+      writeFileSync(
+        file,
+        readFileSync(file, "utf8").replace(
+          url,
+          `http://127.0.0.1:${(stalls.address() as { port: number }).port}`,
+        ),
+      );
+      const c = await KubeClient.create(
+        await connect({ kubeconfig: file, env: { PATH: process.env.PATH } }),
+        {
+          qps: 100,
+          burst: 100,
+          watchIdleMs: 400,
+        },
+      );
+      const started = Date.now();
+      await assert.rejects(
+        c.watch("/api/v1/namespaces", { resourceVersion: "1" }, { verb: "watch" }, () => undefined),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, WATCH_IDLE_CODE);
+          assert.match(err.message, /sent nothing for 0.4s/);
+          return true;
+        },
+      );
+      const took = Date.now() - started;
+      assert.ok(took >= 350 && took < 5000, `gave up after ${took} ms (bound 400 ms)`);
+
+      watches.length = 0;
+      const names: string[] = [];
+      const resumes: string[] = [];
+      const { KubeApi } = await import("./api.ts");
+      const { RESOURCES } = await import("./resources.ts");
+      const { listWatch } = await import("./watch.ts");
+      const stop = new AbortController();
+      await listWatch(new KubeApi(c), {
+        resource: RESOURCES.namespaces,
+        namespace: "",
+        signal: stop.signal,
+        onList: () => {},
+        onEvent: (e) => {
+          names.push(e.object.metadata?.name ?? "");
+        },
+        done: () => names.includes("b"),
+        onResume: (how, why, delayMs) => resumes.push(`${how} ${delayMs} ${why}`),
+      });
+      c.close();
+      assert.deepEqual(names, ["a", "b"]);
+      // resumed from the version the stalled stream last delivered, with no backoff
+      assert.deepEqual(watches, ["1", "2"]);
+      assert.equal(resumes.length, 1, resumes.join("; "));
+      assert.match(resumes[0] ?? "", /^rewatch 0 .*sent nothing for 0.4s/);
+    } finally {
+      stalls.closeAllConnections();
+      stalls.close();
     }
   });
 });

@@ -20,7 +20,21 @@ export interface ClientOptions {
   timeoutMs?: number;
   retry?: RetryPolicy;
   onRetry?: (call: CallInfo, err: unknown, attempt: number, delayMs: number) => void;
+  /** A watch that sends nothing (not even a bookmark) this long is given up (default WATCH_IDLE_MS). */
+  watchIdleMs?: number;
 }
+
+/**
+ * How long a watch may stay silent before the client gives up on it and the caller resumes from
+ * the last resourceVersion. A stream can stay open yet deliver nothing (a stalled proxy or load
+ * balancer, a half-open connection); the API server's own bookmarks come only about once a
+ * minute, so silence alone cannot tell a quiet watch from a dead one. A re-watch costs one
+ * request and misses nothing (it resumes from the last version seen), so a short bound is cheap:
+ * a stall costs at most this long, not the run.
+ */
+export const WATCH_IDLE_MS = 20_000;
+/** The code of the KubeNetworkError a silent watch ends with. */
+export const WATCH_IDLE_CODE = "EWATCHIDLE";
 
 export interface RequestOptions {
   call: CallInfo;
@@ -243,9 +257,12 @@ export class KubeClient {
     let lastVersion = query.resourceVersion;
     // Stopped while the credentials were fetched (an exec plugin takes a while): send nothing.
     if (abort?.aborted) return lastVersion;
-    // A stream that stays silent much longer than the server's own timeout is dead (a half-open
-    // connection behind a load balancer): give up on it and let the caller resume.
-    const idleMs = (Number(query.timeoutSeconds ?? 300) + 30) * 1000;
+    // A stream silent for WATCH_IDLE_MS may be dead (see there): give up on it and let the
+    // caller resume. Never later than just after the server's own timeout.
+    const idleMs = Math.min(
+      (Number(query.timeoutSeconds ?? 300) + 30) * 1000,
+      this.options.watchIdleMs ?? WATCH_IDLE_MS,
+    );
     return new Promise((resolve, reject) => {
       let settled = false;
       const finish = (err?: unknown) => {
@@ -327,7 +344,13 @@ export class KubeClient {
       // Listeners first: finish() destroys the request, and a destroyed request emits "socket
       // hang up"; with no listener that error would crash the process.
       req.on("timeout", () =>
-        finish(networkError(new Error(`no data for ${idleMs / 1000}s`), call, this.connection, "ETIMEDOUT")),
+        finish(
+          new KubeNetworkError(
+            `${call.verb}: the watch stream sent nothing for ${idleMs / 1000}s (open but silent); resuming`,
+            WATCH_IDLE_CODE,
+            call,
+          ),
+        ),
       );
       req.on("error", (err) => finish(networkError(err, call, this.connection)));
       if (abort?.aborted) return finish();

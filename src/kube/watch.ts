@@ -1,6 +1,6 @@
 import type { KubeApi, KubeResource } from "./api.ts";
-import type { WatchEvent } from "./client.ts";
-import { isWatchRetryable, KubeError } from "./errors.ts";
+import { WATCH_IDLE_CODE, type WatchEvent } from "./client.ts";
+import { isWatchRetryable, KubeError, KubeNetworkError } from "./errors.ts";
 import type { Resource } from "./resources.ts";
 import { backoffMs, type RetryPolicy } from "./retry.ts";
 
@@ -111,6 +111,9 @@ export async function listWatch<T extends KubeResource>(
         },
         (event) => {
           events++;
+          // Kept here too: a watch that fails (a cut, a stall) resumes after its last event, not
+          // from where it started.
+          version = event.object?.metadata?.resourceVersion ?? version;
           if (event.type !== "BOOKMARK") options.onEvent(event);
           return options.done() ? "stop" : undefined;
         },
@@ -129,6 +132,13 @@ export async function listWatch<T extends KubeResource>(
       if (err instanceof KubeError && err.status === 410) {
         version = undefined;
         options.onResume?.("relist", describe(err), 0);
+        continue;
+      }
+      // Silent for the client's idle bound: resume at once (a quiet watch is not a failure; a
+      // stalled one costs the idle bound, not a backoff on top).
+      if (err instanceof KubeNetworkError && err.code === WATCH_IDLE_CODE) {
+        failures = 0;
+        options.onResume?.("rewatch", describe(err), 0);
         continue;
       }
       if (!isWatchRetryable(err)) throw err;

@@ -2,7 +2,7 @@ import type { KubeResource } from "../kube/api.ts";
 import { RESOURCES } from "../kube/resources.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { CLEANUP_KINDS, type CleanupItem, type CleanupPreview } from "./cleanup-kinds.ts";
-import type { OpsContext } from "./context.ts";
+import { logWatchResume, type OpsContext } from "./context.ts";
 
 /** Why an object that cleanup deleted is still there. */
 function causeOf(item: CleanupItem, live: KubeResource): string {
@@ -41,6 +41,7 @@ export async function waitUntilGone(
       signal: ctx.signal,
       timeoutMs: Math.max(0, deadline - Date.now()),
       until: (objects) => left(objects).length === 0,
+      onResume: logWatchResume(ctx, resource.plural),
       onChange: (objects) => {
         const n = left(objects).length;
         if (n) ctx.progress(`waiting for ${n} ${resource.plural} to be deleted`);
@@ -93,6 +94,7 @@ export async function waitForNamespaceGone(
     signal: ctx.signal,
     timeoutMs: timeoutSeconds * 1000,
     until: (objects) => !objects.has(namespace),
+    onResume: logWatchResume(ctx, "namespaces"),
     onChange: (objects) => {
       if (objects.has(namespace)) ctx.progress(`waiting for namespace ${namespace} to be deleted`);
     },

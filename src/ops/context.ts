@@ -39,6 +39,12 @@ export interface OpsContext {
   status: StatusReporter;
 }
 
+/** The verbose log line of a watch that was resumed (kube/watch.ts onResume): why, and after how long. */
+export function logWatchResume(ctx: OpsContext, resource: string) {
+  return (how: "rewatch" | "relist", why: string, delayMs: number) =>
+    ctx.logger.debug("watch resumed", { resource, how, why, delay_ms: Math.round(delayMs) });
+}
+
 /** One named step of an operation over its state; returns what it counted. */
 export interface Step<S> {
   name: string;

@@ -3,7 +3,7 @@ import { RESOURCES, type Resource } from "../kube/resources.ts";
 import { listWatch } from "../kube/watch.ts";
 import { managedSelector } from "../manifests/labels.ts";
 import type { Plan } from "../plan/plan.ts";
-import type { OpsContext } from "./context.ts";
+import { logWatchResume, type OpsContext } from "./context.ts";
 import type { Outcome } from "./outcome.ts";
 import {
   type Condition,
@@ -345,13 +345,7 @@ export async function waitForVms(ctx: OpsContext, plan: Plan, options: WaitOptio
       },
       done: settled,
       ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
-      onResume: (how, why, delayMs) =>
-        ctx.logger.debug("watch resumed", {
-          resource: resource.plural,
-          how,
-          why,
-          delay_ms: Math.round(delayMs),
-        }),
+      onResume: logWatchResume(ctx, resource.plural),
     });
   report();
   try {

@@ -11,6 +11,9 @@
  *   cut      forward, then destroy the connection `afterMs` into the response (a stream cut mid-wait)
  *   end      forward, then end the response cleanly after `afterMs` (a load balancer closing a watch)
  *   garbage  forward, and `afterMs` in, write a line that is not a watch event
+ *   stall    forward, then `afterMs` in stop forwarding but keep the connection open (a stalled
+ *            proxy or load balancer: the watch stays open and silent). Counted only when the
+ *            request is forwarded (a status or kill from another rule does not use it up).
  *   timeout  rewrite the watch's timeoutSeconds (the server closes watches early)
  *   delay    wait `ms` before forwarding (added latency)
  * `count` limits how many matching requests a rule hits; `every: n` hits every n-th one.
@@ -28,6 +31,7 @@ export type FaultAction =
   | { type: "cut"; afterMs: number }
   | { type: "end"; afterMs: number }
   | { type: "garbage"; afterMs: number }
+  | { type: "stall"; afterMs: number }
   | { type: "timeout"; seconds: number }
   | { type: "delay"; ms: number };
 
@@ -43,6 +47,8 @@ export interface ProxyStats {
   requests: Record<Exclude<Verb, "any">, number>;
   /** how often each action type was applied */
   applied: Record<string, number>;
+  /** when each stall began (ms since the epoch) */
+  stalledAt: number[];
 }
 
 export interface FaultProxy {
@@ -71,21 +77,27 @@ export async function startFaultProxy(opts: { server: string; caFile: string }):
   const upstream = new URL(opts.server);
   const ca = readFileSync(opts.caFile);
   let rules: { rule: ProxyRule; hits: number; seen: number }[] = [];
-  let stats: ProxyStats = { requests: { watch: 0, list: 0, read: 0, write: 0 }, applied: {} };
+  let stats: ProxyStats = { requests: { watch: 0, list: 0, read: 0, write: 0 }, applied: {}, stalledAt: [] };
   const sockets = new Set<import("node:net").Socket>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const { verb, resource } = classify(req);
     stats.requests[verb]++;
     const actions: FaultAction[] = [];
+    const hit: (typeof rules)[number][] = [];
     for (const r of rules) {
       if (r.rule.on !== "any" && r.rule.on !== verb) continue;
       if (r.rule.resource !== undefined && r.rule.resource !== resource) continue;
       r.seen++;
       if (r.rule.count !== undefined && r.hits >= r.rule.count) continue;
       if (r.rule.every !== undefined && r.seen % r.rule.every !== 0) continue;
-      r.hits++;
+      hit.push(r);
       actions.push(r.rule.action);
+    }
+    const answered = actions.some((a) => a.type === "kill" || a.type === "status");
+    for (const r of hit) {
+      if (answered && r.rule.action.type === "stall") continue;
+      r.hits++;
       stats.applied[r.rule.action.type] = (stats.applied[r.rule.action.type] ?? 0) + 1;
     }
     for (const a of actions) if (a.type === "delay") await new Promise((r) => setTimeout(r, a.ms));
@@ -131,6 +143,13 @@ export async function startFaultProxy(opts: { server: string; caFile: string }):
             res.end();
           }, a.afterMs);
         if (a.type === "garbage") setTimeout(() => res.write("<html>502 Bad Gateway</html>\n"), a.afterMs);
+        if (a.type === "stall")
+          setTimeout(() => {
+            stats.stalledAt.push(Date.now());
+            upRes.on("error", () => {});
+            upRes.unpipe(res);
+            upRes.destroy();
+          }, a.afterMs);
       }
     });
     up.on("error", () => req.socket.destroy());
@@ -154,7 +173,7 @@ export async function startFaultProxy(opts: { server: string; caFile: string }):
     url,
     set(next) {
       rules = next.map((rule) => ({ rule, hits: 0, seen: 0 }));
-      stats = { requests: { watch: 0, list: 0, read: 0, write: 0 }, applied: {} };
+      stats = { requests: { watch: 0, list: 0, read: 0, write: 0 }, applied: {}, stalledAt: [] };
     },
     stats: () => structuredClone(stats),
     kubeconfig: (token, namespace) =>
