@@ -2,7 +2,13 @@ import type { KubeApi, KubeResource } from "../kube/api.ts";
 import { listableNamespacedResources, tryList } from "../kube/discovery.ts";
 import { qualifiedName, type Resource } from "../kube/resources.ts";
 import { LABEL_MANAGED_BY } from "../manifests/labels.ts";
-import type { CleanupPreview } from "./cleanup-kinds.ts";
+import { CLEANUP_KINDS, type CleanupPreview } from "./cleanup-kinds.ts";
+
+/**
+ * The kinds virtwork creates (the ones cleanup removes): only on these does the managed-by label
+ * make an object virtwork's. A ConfigMap or a custom resource a user labelled alike is theirs.
+ */
+const CREATED_KINDS = new Set(CLEANUP_KINDS.map((k) => qualifiedName(k.resource)));
 
 /**
  * Resource types whose entries are not anybody's data, so they never keep a namespace:
@@ -53,8 +59,10 @@ function createdByCluster(resource: Resource, o: Item): boolean {
 
 /**
  * What is in the namespace besides virtwork's objects: every listable namespaced resource
- * type (discovery) is listed; an object counts as virtwork's when it carries the
- * managed-by=virtwork label or is owned (ownerReferences, any depth) by such an object.
+ * type (discovery) is listed; an object counts as virtwork's when it is of a kind virtwork
+ * creates and carries the managed-by=virtwork label, or is owned (ownerReferences, any depth)
+ * by such an object (a VMI, its launcher pod, a DataVolume's PVC). Labels on any other kind
+ * prove nothing: anybody can copy them.
  * `unlisted` names the types that could not be listed: then nothing is proven.
  */
 export async function foreignObjects(
@@ -75,8 +83,9 @@ export async function foreignObjects(
   );
   const ours = new Set<string>();
   const all = listed.flatMap(({ resource, items }) => items.map((o) => ({ resource, o })));
-  for (const { o } of all)
-    if (o.metadata?.labels?.[LABEL_MANAGED_BY] === "virtwork") ours.add(o.metadata?.uid ?? "");
+  for (const { resource, o } of all)
+    if (CREATED_KINDS.has(qualifiedName(resource)) && o.metadata?.labels?.[LABEL_MANAGED_BY] === "virtwork")
+      ours.add(o.metadata?.uid ?? "");
   for (let grew = true; grew; ) {
     grew = false;
     for (const { o } of all) {

@@ -120,3 +120,90 @@ test("a foreign Deployment and ServiceAccount keep the namespace (exit 0, both n
     what: "namespace gone",
   });
 });
+
+test("issue 32: a ConfigMap and a custom resource carrying virtwork's labels are not virtwork's: the namespace is kept, both named and intact", async () => {
+  const own = freshNamespaceName("nslabel");
+  await startSimulator({ namespace: own, delays: FAST });
+  const cluster = await startCluster();
+  const kc = cluster.kubeConfig("admin");
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  const crd = "widgets.test.virtwork.io";
+  try {
+    await ext.createCustomResourceDefinition({
+      body: {
+        metadata: { name: crd },
+        spec: {
+          group: "test.virtwork.io",
+          scope: "Namespaced",
+          names: { plural: "widgets", singular: "widget", kind: "Widget" },
+          versions: [
+            {
+              name: "v1",
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: "object", x_kubernetes_preserve_unknown_fields: true } },
+            },
+          ],
+        },
+      },
+    });
+    await waitFor(
+      async () =>
+        (await ext.readCustomResourceDefinition({ name: crd })).status?.conditions?.some(
+          (c) => c.type === "Established" && c.status === "True",
+        ) ?? false,
+      { timeoutMs: 30_000, what: "Widget CRD established" },
+    );
+    const res = await virtwork(["run", "-n", own, "--workloads", "cpu", "-o", "json"], { kubeconfig });
+    assert.equal(res.code, 0, res.stderr);
+    // The labels of virtwork's own VM, copied onto a user's ConfigMap and a Widget.
+    const vms = await managedObjects(own);
+    const labels = [...vms.vms.values()][0] ?? {};
+    assert.equal(labels["app.kubernetes.io/managed-by"], "virtwork", JSON.stringify(labels));
+    const cm = await core.createNamespacedConfigMap({
+      namespace: own,
+      body: { metadata: { name: "user-config", labels }, data: { keep: "me" } },
+    });
+    const widget = (await custom.createNamespacedCustomObject({
+      group: "test.virtwork.io",
+      version: "v1",
+      namespace: own,
+      plural: "widgets",
+      body: {
+        apiVersion: "test.virtwork.io/v1",
+        kind: "Widget",
+        metadata: { name: "w1", labels },
+        spec: { a: 1 },
+      },
+    })) as { metadata: { uid: string } };
+
+    const kept = await virtwork(["cleanup", "-n", own, "--yes", "--wait", "--delete-namespace"], {
+      kubeconfig,
+    });
+    assert.equal(kept.code, 0, kept.stdout + kept.stderr);
+    assert.match(kept.stdout, /Deleted 1 VirtualMachines?, /);
+    assert.match(
+      kept.stdout,
+      new RegExp(
+        `Namespace ${own} kept: it holds objects virtwork did not create \\(ConfigMap/user-config, Widget/w1\\)\\.`,
+      ),
+    );
+    assert.ok(await namespaceLabels(own), "the namespace is kept");
+    const cmAfter = await core.readNamespacedConfigMap({ name: "user-config", namespace: own });
+    assert.equal(cmAfter.metadata?.uid, cm.metadata?.uid, "the ConfigMap is intact");
+    assert.deepEqual(cmAfter.data, { keep: "me" });
+    const widgetAfter = (await custom.getNamespacedCustomObject({
+      group: "test.virtwork.io",
+      version: "v1",
+      namespace: own,
+      plural: "widgets",
+      name: "w1",
+    })) as { metadata: { uid: string } };
+    assert.equal(widgetAfter.metadata.uid, widget.metadata.uid, "the Widget is intact");
+  } finally {
+    await deleteNamespace(own, { wait: true }).catch(() => {});
+    await ext.deleteCustomResourceDefinition({ name: crd }).catch(() => {});
+  }
+});
