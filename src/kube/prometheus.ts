@@ -21,7 +21,20 @@ export interface Sample {
   value: number;
 }
 
-export type PrometheusProblem = "unauthorized" | "forbidden" | "unreachable" | "bad-query" | "server";
+export type PrometheusProblem =
+  | "unauthorized"
+  | "forbidden"
+  | "unreachable"
+  | "bad-query"
+  | "server"
+  | "too-large";
+
+/**
+ * The most one answer may hold. verify's queries select one run's VMs, a few samples each (a few
+ * hundred bytes per VM × signal: 8000 VMs stay under 10 MiB); an answer past this is not about
+ * them (a wrong URL, a proxy's error page, a runaway query) and is cut off unread, not parsed.
+ */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /** A failed Prometheus request, with one line a user can act on. */
 export class PrometheusError extends Error {
@@ -59,7 +72,7 @@ function describeNetworkError(err: NodeJS.ErrnoException, ep: PrometheusEndpoint
 export function instantQuery(
   ep: PrometheusEndpoint,
   promql: string,
-  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  options: { timeoutMs?: number; signal?: AbortSignal; maxBytes?: number } = {},
 ): Promise<Sample[]> {
   const url = new URL(`${ep.url.replace(/\/+$/, "")}/api/v1/query`);
   url.searchParams.set("query", promql);
@@ -80,8 +93,27 @@ export function instantQuery(
         ...(options.signal ? { signal: options.signal } : {}),
       },
       (res) => {
+        const where = `Prometheus at ${ep.url} (${ep.source})`;
+        const limit = options.maxBytes ?? MAX_RESPONSE_BYTES;
+        const tooLarge = (size: string) => {
+          req.destroy();
+          reject(
+            new PrometheusError(
+              `${where} sent ${size} for one query, more than virtwork reads (${limit / 1024 / 1024} MiB); the answer cannot be about this run's VMs: check --prometheus-url and that no proxy answers in its place: ${promql}`,
+              "too-large",
+              res.statusCode,
+            ),
+          );
+        };
+        const declared = Number(res.headers["content-length"] ?? Number.NaN);
+        if (declared > limit) return tooLarge(`${declared} bytes (Content-Length)`);
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        let received = 0;
+        res.on("data", (c: Buffer) => {
+          received += c.length;
+          if (received > limit) return tooLarge(`more than ${received} bytes`);
+          chunks.push(c);
+        });
         res.on("error", (err) => reject(new PrometheusError(describeNetworkError(err, ep), "unreachable")));
         res.on("end", () => {
           const status = res.statusCode ?? 0;
@@ -91,7 +123,6 @@ export function instantQuery(
           try {
             body = JSON.parse(text);
           } catch {}
-          const where = `Prometheus at ${ep.url} (${ep.source})`;
           if (status === 401) {
             reject(
               new PrometheusError(

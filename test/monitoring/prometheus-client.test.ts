@@ -139,3 +139,72 @@ describe("instantQuery errors without a Prometheus", () => {
     });
   });
 });
+
+describe("an answer too large to be about the run (issue 32)", () => {
+  // A valid-looking vector answer that never ends soon: 300 MB of samples, streamed.
+  const sample = JSON.stringify({ metric: { __name__: "up", job: "x".repeat(200) }, value: [1, "1"] });
+  const HUGE = 300 * 1024 * 1024;
+  function huge(declare: boolean) {
+    return serve((_req, res) => {
+      res.writeHead(200, {
+        "Content-Type": "application/json",
+        ...(declare ? { "Content-Length": String(HUGE) } : {}),
+      });
+      res.write('{"status":"success","data":{"resultType":"vector","result":[');
+      const chunk = Buffer.from(`${sample},`.repeat(4096));
+      let sent = 0;
+      const pump = () => {
+        while (sent < HUGE) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return res.once("drain", pump);
+        }
+        res.end(`${sample}]}}`);
+      };
+      res.on("close", () => {
+        sent = HUGE + 1; // the client hung up: stop
+      });
+      pump();
+    });
+  }
+  for (const declare of [false, true]) {
+    test(`is cut off at the bound, not read into memory (${declare ? "Content-Length says so" : "chunked, no length"})`, async () => {
+      const { server, url } = await huge(declare);
+      try {
+        const before = process.memoryUsage().rss;
+        const started = Date.now();
+        await assert.rejects(instantQuery({ url, source: "--prometheus-url" }, "up"), (err: unknown) => {
+          assert.ok(err instanceof PrometheusError, String(err));
+          assert.equal(err.problem, "too-large");
+          assert.equal(err.transient, false);
+          assert.match(err.message, /sent .* for one query, more than virtwork reads \(32 MiB\)/);
+          assert.match(err.message, /check --prometheus-url/);
+          return true;
+        });
+        const grew = (process.memoryUsage().rss - before) / 1024 / 1024;
+        assert.ok(grew < 150, `RSS grew ${grew.toFixed(0)} MiB reading a 300 MB answer`);
+        assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    });
+  }
+  test("an answer under the bound is read whole", async () => {
+    const { server, url } = await serve((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(
+        JSON.stringify({ status: "success", data: { resultType: "vector", result: [JSON.parse(sample)] } }),
+      );
+    });
+    try {
+      const got = await instantQuery({ url, source: "--prometheus-url" }, "up", { maxBytes: 4096 });
+      assert.equal(got.length, 1);
+      await assert.rejects(
+        instantQuery({ url, source: "--prometheus-url" }, "up", { maxBytes: 100 }),
+        /more than/,
+      );
+    } finally {
+      server.close();
+    }
+  });
+});
