@@ -10,6 +10,9 @@ $(error could not provide Node >= 22.12; see scripts/ensure-node.sh)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 export npm_config_update_notifier := false
+# Every cache under one root: VIRTWORK_CACHE (default ~/.cache/virtwork); the booted guests' disks too.
+VIRTWORK_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/virtwork
+export VIRTWORK_GUEST_CACHE ?= $(VIRTWORK_CACHE)/guest
 
 DEPS_STAMP := node_modules/.virtwork-installed
 

@@ -9,7 +9,7 @@ CACHE=${VIRTWORK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virtwork}
 # the versions and cache paths of the cluster entries, as the build scripts use them
 # shellcheck source=../test/cluster/lib.sh
 source test/cluster/lib.sh
-GUEST_CACHE=${VIRTWORK_GUEST_CACHE:-$HOME/.cache/virtwork/guest}
+GUEST_CACHE=${VIRTWORK_GUEST_CACHE:-$CACHE/guest}
 GUEST_KEY="debian-bookworm-$(sha256sum test/guest/boot/build-image.sh | cut -c1-12)"
 have() { command -v "$1" >/dev/null 2>&1; }
 

@@ -64,7 +64,7 @@ describe("credentials that change during a run", () => {
     writeFileSync(tokenFile, "old-token\n");
     accepted.clear();
     accepted.add("old-token");
-    const c = await client(kubeconfig({ "token-file": tokenFile }));
+    const c = await client(kubeconfig({ tokenFile }));
     await list(c);
     // The token rotates: the server now only takes the new one.
     writeFileSync(tokenFile, "new-token\n");

@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import type { Connection } from "./connect.ts";
@@ -81,8 +80,11 @@ export class KubeClient {
   }
 
   static async create(connection: Connection, options: ClientOptions): Promise<KubeClient> {
-    const opts: https.RequestOptions = { headers: {} };
-    await connection.kubeConfig.applyToHTTPSOptions(opts);
+    const { tls } = connection;
+    const opts: https.RequestOptions = {
+      headers: { ...connection.credentials.headers },
+      ...(tls.servername ? { servername: tls.servername } : {}),
+    };
     // proxyEnv: Node's own HTTP(S) proxy support (CONNECT tunnels for https), NO_PROXY included.
     const agentOptions = {
       keepAlive: true,
@@ -93,37 +95,29 @@ export class KubeClient {
     opts.agent = isHttps
       ? new https.Agent({
           ...agentOptions,
-          ...(opts.ca ? { ca: opts.ca } : {}),
-          ...(opts.cert ? { cert: opts.cert } : {}),
-          ...(opts.key ? { key: opts.key } : {}),
-          ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          ...(tls.cert ? { cert: tls.cert } : {}),
+          ...(tls.key ? { key: tls.key } : {}),
+          rejectUnauthorized: tls.verify,
         })
       : new http.Agent(agentOptions);
     return new KubeClient(connection, options, opts);
   }
 
-  private tokenRead: { token: string; at: number } | undefined;
-
   /**
-   * Request headers with the current credentials: a token file is re-read every minute (as
-   * client-go does), an exec plugin's token is asked for again once it expired (the client
-   * library caches it until its expirationTimestamp), so long waits outlive short-lived tokens.
+   * Request headers and TLS options with the current credentials (credentials.ts): a token
+   * file is re-read every minute (as client-go does), an exec plugin's token is asked for again
+   * once it expired, so long waits outlive short-lived tokens.
    */
-  private async headers(): Promise<http.OutgoingHttpHeaders> {
+  private async headers(): Promise<{ headers: http.OutgoingHttpHeaders; cert?: string; key?: string }> {
     const headers = { ...(this.requestOptions.headers as http.OutgoingHttpHeaders) };
-    const { tokenFile, dynamicAuth, kubeConfig } = this.connection;
-    if (tokenFile) {
-      if (!this.tokenRead || Date.now() - this.tokenRead.at > 60_000) {
-        this.tokenRead = { token: (await readFile(tokenFile, "utf8")).trim(), at: Date.now() };
-      }
-      headers.Authorization = `Bearer ${this.tokenRead.token}`;
-    } else if (dynamicAuth) {
-      const fresh: https.RequestOptions = { headers: {} };
-      await kubeConfig.applyToHTTPSOptions(fresh);
-      const auth = (fresh.headers as Record<string, string | undefined>).Authorization;
-      if (auth) headers.Authorization = auth;
-    }
-    return headers;
+    const credential = await this.connection.credentials.get();
+    if (credential.authorization) headers.Authorization = credential.authorization;
+    return {
+      headers,
+      ...(credential.cert ? { cert: credential.cert } : {}),
+      ...(credential.key ? { key: credential.key } : {}),
+    };
   }
 
   /** Sends one request (with retries) and returns the parsed JSON body. */
@@ -145,9 +139,9 @@ export class KubeClient {
         // The server pushes back (APF, max-in-flight): everyone slows down, not only this call.
         if (err instanceof KubeError && err.status === 429)
           this.limiter.throttled((err.retryAfterSeconds ?? 1) * 1000);
-        // A rotated token file: read it again at once and try once more.
-        if (err instanceof KubeError && err.status === 401 && this.connection.tokenFile && this.tokenRead) {
-          this.tokenRead = undefined;
+        // A rotated token file or an expired plugin token: ask again at once and try once more.
+        if (err instanceof KubeError && err.status === 401 && this.connection.credentials.dynamic) {
+          this.connection.credentials.invalidate();
           return await this.send(method, path, { ...options, ...(signal ? { signal } : {}) });
         }
         if (this.closed)
@@ -187,12 +181,13 @@ export class KubeClient {
     const url = this.url(path, options.query);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const transport = url.protocol === "https:" ? https : http;
-    const headers = await this.headers();
+    const { headers, ...clientCert } = await this.headers();
     return new Promise((resolve, reject) => {
       const req = transport.request(
         url,
         {
           ...this.requestOptions,
+          ...clientCert,
           method,
           headers: {
             ...headers,
@@ -253,7 +248,7 @@ export class KubeClient {
     await this.limiter.take(abort);
     const url = this.url(path, { ...query, watch: "true", allowWatchBookmarks: "true" });
     const transport = url.protocol === "https:" ? https : http;
-    const headers = await this.headers();
+    const { headers, ...clientCert } = await this.headers();
     let lastVersion = query.resourceVersion;
     // Stopped while the credentials were fetched (an exec plugin takes a while): send nothing.
     if (abort?.aborted) return lastVersion;
@@ -278,6 +273,7 @@ export class KubeClient {
         url,
         {
           ...this.requestOptions,
+          ...clientCert,
           method: "GET",
           headers: { ...headers, Accept: "application/json", "User-Agent": "virtwork" },
           timeout: idleMs,

@@ -1,9 +1,9 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../errors.ts";
-import { mergeKubeconfigs, validateContext } from "./kubeconfig.ts";
+import { type CredentialSource, Credentials, EXEC_TIMEOUT_MS } from "./credentials.ts";
+import { mergeKubeconfigs, type RawCluster, type RawUser, validateContext } from "./kubeconfig.ts";
 
 export interface ConnectionSettings {
   kubeconfig?: string;
@@ -12,21 +12,32 @@ export interface ConnectionSettings {
 }
 
 export interface Connection {
-  kubeConfig: KubeConfig;
   /** The context used, or "in-cluster". */
   contextName: string;
   server: string;
   /** Where the configuration came from, for messages. */
   source: string;
-  /** A token file to re-read (kubeconfig token-file), instead of a token read once. */
-  tokenFile?: string;
-  /** Credentials that can change while we run (exec plugin, auth provider, token file). */
-  dynamicAuth: boolean;
+  /** How the server's certificate is checked, and the client certificate (PEM), if any. */
+  tls: TlsSettings;
+  /** Who virtwork is: token, token file, basic auth or exec plugin, and impersonation. */
+  credentials: Credentials;
   /** Proxy settings for the agent (Node's proxyEnv): kubeconfig proxy-url, else HTTPS_PROXY/NO_PROXY. */
   proxyEnv?: Record<string, string>;
 }
 
-const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+export interface TlsSettings {
+  /** PEM of the CA that signs the server's certificate (else the system's CAs). */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  /** false: insecure-skip-tls-verify (or a plain-http server). */
+  verify: boolean;
+  /** tls-server-name: the name the certificate must carry, when not the server's host. */
+  servername?: string;
+}
+
+const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+const SERVICE_ACCOUNT_TOKEN = `${SERVICE_ACCOUNT_DIR}/token`;
 
 /**
  * The kubeconfig chain of kubectl: --kubeconfig (or VIRTWORK_KUBECONFIG), then KUBECONFIG
@@ -34,11 +45,9 @@ const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/tok
  * the in-cluster service account. The chosen context is checked before any request
  * (kubeconfig.ts): missing files, bad URLs and missing exec plugins are bad input.
  * When none exists it says so; it never falls back to a default local address.
- * The client library is imported here, lazily, so commands that need no cluster never load it.
+ * No client library: the fields are read here, the credentials in credentials.ts.
  */
 export async function connect(settings: ConnectionSettings): Promise<Connection> {
-  const { KubeConfig } = await import("@kubernetes/client-node");
-  const kc = new KubeConfig();
   const exists = (path: string, field: string) => {
     if (!existsSync(path)) throw new UsageError(`${field}: kubeconfig file ${path} does not exist`);
     return path;
@@ -62,16 +71,7 @@ export async function connect(settings: ConnectionSettings): Promise<Connection>
     field = "~/.kube/config";
     source = home;
   } else if (settings.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
-    kc.loadFromCluster();
-    const server = kc.getCurrentCluster()?.server ?? "";
-    return {
-      kubeConfig: kc,
-      contextName: "in-cluster",
-      server,
-      source: "in-cluster service account",
-      dynamicAuth: true,
-      ...proxyFor(server, undefined, settings.env),
-    };
+    return inCluster(settings.env);
   } else {
     throw new UsageError(
       "no cluster configuration found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config (e.g. oc login), or run inside a pod with a service account",
@@ -95,56 +95,142 @@ export async function connect(settings: ConnectionSettings): Promise<Connection>
       `${source}: no current context; pass --context (available: ${contextNames.join(", ") || "none"})`,
     );
   }
-  const { cluster, user, context } = validateContext(merged, contextName, settings.env);
+  const { cluster, user } = validateContext(merged, contextName, settings.env);
   const c = cluster.value;
   const u = user?.value ?? {};
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: cluster.name,
-        server: c.server ?? "",
-        // (a plain-http server, e.g. behind a local proxy, has no TLS to verify)
-        skipTLSVerify: c["insecure-skip-tls-verify"] === true || (c.server ?? "").startsWith("http:"),
-        ...(c["certificate-authority"] ? { caFile: c["certificate-authority"] } : {}),
-        ...(c["certificate-authority-data"] ? { caData: c["certificate-authority-data"] } : {}),
-        ...(c["tls-server-name"] ? { tlsServerName: c["tls-server-name"] } : {}),
-        ...(c["proxy-url"] ? { proxyUrl: c["proxy-url"] } : {}),
-      },
-    ],
-    users: [
-      {
-        name: user?.name ?? "",
-        ...(u.token ? { token: u.token } : {}),
-        ...(u["client-certificate"] ? { certFile: u["client-certificate"] } : {}),
-        ...(u["client-certificate-data"] ? { certData: u["client-certificate-data"] } : {}),
-        ...(u["client-key"] ? { keyFile: u["client-key"] } : {}),
-        ...(u["client-key-data"] ? { keyData: u["client-key-data"] } : {}),
-        ...(u.exec ? { exec: u.exec } : {}),
-        ...(u["auth-provider"] ? { authProvider: u["auth-provider"] } : {}),
-        ...(u.username ? { username: u.username } : {}),
-        ...(u.password ? { password: u.password } : {}),
-        ...(u.as ? { impersonateUser: u.as } : {}),
-      },
-    ],
-    contexts: [
-      {
-        name: contextName,
-        cluster: cluster.name,
-        user: user?.name ?? "",
-        ...(context.value.namespace ? { namespace: context.value.namespace } : {}),
-      },
-    ],
-    currentContext: contextName,
-  });
-  const tokenFile = u.token ? undefined : u["token-file"];
+  const server = c.server ?? "";
+  const uwhere = user ? `${user.file}: users[name=${user.name}].user` : "";
+  const cwhere = `${cluster.file}: clusters[name=${cluster.name}].cluster`;
+  const tls: TlsSettings = {
+    verify: c["insecure-skip-tls-verify"] !== true && !server.startsWith("http:"),
+    ...pem(
+      "ca",
+      c["certificate-authority"],
+      c["certificate-authority-data"],
+      `${cwhere}.certificate-authority`,
+    ),
+    ...pem("cert", u["client-certificate"], u["client-certificate-data"], `${uwhere}.client-certificate`),
+    ...pem("key", u["client-key"], u["client-key-data"], `${uwhere}.client-key`),
+    ...(c["tls-server-name"] ? { servername: c["tls-server-name"] } : {}),
+  };
+  const headers: Record<string, string | string[]> = {};
+  if (u.as) headers["Impersonate-User"] = u.as;
+  if (u["as-groups"]?.length) headers["Impersonate-Group"] = u["as-groups"];
   return {
-    kubeConfig: kc,
     contextName,
-    server: c.server ?? "",
+    server,
     source,
-    ...(tokenFile ? { tokenFile } : {}),
-    dynamicAuth: Boolean(tokenFile || u.exec || u["auth-provider"]),
-    ...proxyFor(c.server ?? "", c["proxy-url"], settings.env),
+    tls,
+    credentials: new Credentials(
+      credentialSource(u, uwhere, user?.file, c, tls),
+      headers,
+      settings.env,
+      execTimeoutMs(settings.env),
+    ),
+    ...proxyFor(server, c["proxy-url"], settings.env),
+  };
+}
+
+/** VIRTWORK_EXEC_PLUGIN_TIMEOUT (seconds): how long a credential plugin may take (default 30). */
+function execTimeoutMs(env: Record<string, string | undefined>): number {
+  const raw = env.VIRTWORK_EXEC_PLUGIN_TIMEOUT;
+  if (raw === undefined || raw === "") return EXEC_TIMEOUT_MS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600)
+    throw new UsageError(
+      `VIRTWORK_EXEC_PLUGIN_TIMEOUT: "${raw}" is not a number of seconds between 1 and 3600 (e.g. 60)`,
+    );
+  return seconds * 1000;
+}
+
+/** A PEM from its file or its base64 `-data` field (the data wins, as in client-go). */
+function pem(
+  key: "ca" | "cert" | "key",
+  file: string | undefined,
+  data: string | undefined,
+  where: string,
+): Partial<Record<"ca" | "cert" | "key", string>> {
+  if (data) return { [key]: Buffer.from(data, "base64").toString("utf8") };
+  if (!file) return {};
+  try {
+    return { [key]: readFileSync(file, "utf8") };
+  } catch (err) {
+    throw new UsageError(`${where}: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Which credential the kubeconfig user has, in client-go's order of precedence. */
+function credentialSource(
+  u: RawUser,
+  where: string,
+  file: string | undefined,
+  c: RawCluster,
+  tls: TlsSettings,
+): CredentialSource {
+  if (u.token) return { type: "token", token: u.token };
+  if (u.tokenFile) return { type: "tokenFile", path: u.tokenFile, where: `${where}.tokenFile` };
+  if (u.username || u.password)
+    return { type: "basic", username: u.username ?? "", password: u.password ?? "" };
+  const provider = u["auth-provider"];
+  if (provider) {
+    // kubectl keeps only oidc (gcp and azure were removed in 1.26); virtwork sends its id-token.
+    const idToken = provider.name === "oidc" ? provider.config?.["id-token"] : undefined;
+    if (idToken) return { type: "token", token: idToken };
+    throw new UsageError(
+      provider.name === "oidc"
+        ? `${where}.auth-provider.config.id-token is missing: log in again (e.g. kubectl oidc-login), or use an exec plugin`
+        : `${where}.auth-provider: "${provider.name ?? ""}" is not supported (kubectl removed it in 1.26); use its exec credential plugin (e.g. gke-gcloud-auth-plugin, kubelogin)`,
+    );
+  }
+  const exec = u.exec;
+  if (exec?.command) {
+    const command =
+      exec.command.includes("/") && !isAbsolute(exec.command) && file
+        ? resolve(dirname(file), exec.command)
+        : exec.command;
+    return {
+      type: "exec",
+      plugin: {
+        command,
+        args: exec.args ?? [],
+        env: exec.env ?? [],
+        apiVersion: exec.apiVersion ?? "",
+        where: `${where}.exec`,
+        ...(typeof exec.installHint === "string" ? { installHint: exec.installHint } : {}),
+        ...(exec.provideClusterInfo
+          ? {
+              cluster: {
+                server: c.server,
+                ...(c["tls-server-name"] ? { "tls-server-name": c["tls-server-name"] } : {}),
+                ...(tls.ca ? { "certificate-authority-data": Buffer.from(tls.ca).toString("base64") } : {}),
+                ...(c["insecure-skip-tls-verify"] ? { "insecure-skip-tls-verify": true } : {}),
+                ...(c["proxy-url"] ? { "proxy-url": c["proxy-url"] } : {}),
+              },
+            }
+          : {}),
+      },
+    };
+  }
+  return { type: "none" };
+}
+
+/** Inside a pod: the service account's token (re-read, it rotates) and CA, the service's address. */
+function inCluster(env: Record<string, string | undefined>): Connection {
+  const host = env.KUBERNETES_SERVICE_HOST ?? "";
+  const port = env.KUBERNETES_SERVICE_PORT ?? "443";
+  const server = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const caFile = `${SERVICE_ACCOUNT_DIR}/ca.crt`;
+  return {
+    contextName: "in-cluster",
+    server,
+    source: "in-cluster service account",
+    tls: { verify: true, ...(existsSync(caFile) ? { ca: readFileSync(caFile, "utf8") } : {}) },
+    credentials: new Credentials(
+      { type: "tokenFile", path: SERVICE_ACCOUNT_TOKEN, where: "in-cluster service account" },
+      {},
+      env,
+    ),
+    ...proxyFor(server, undefined, env),
   };
 }
 

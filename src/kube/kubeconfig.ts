@@ -5,7 +5,7 @@
  * any request: a missing certificate, key, CA or token file, a server or proxy URL that does not
  * parse, an exec plugin that is not installed — each is bad input naming the file and field.
  */
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { UsageError } from "../errors.ts";
@@ -23,11 +23,15 @@ export interface RawExec {
   args?: string[];
   env?: { name: string; value: string }[];
   apiVersion?: string;
+  installHint?: string;
+  provideClusterInfo?: boolean;
+  interactiveMode?: string;
   [k: string]: unknown;
 }
 export interface RawUser {
   token?: string;
-  "token-file"?: string;
+  /** client-go's field name (kubectl config set-credentials --token-file writes it). */
+  tokenFile?: string;
   "client-certificate"?: string;
   "client-certificate-data"?: string;
   "client-key"?: string;
@@ -35,8 +39,9 @@ export interface RawUser {
   username?: string;
   password?: string;
   exec?: RawExec;
-  "auth-provider"?: unknown;
+  "auth-provider"?: { name?: string; config?: Record<string, string> };
   as?: string;
+  "as-groups"?: string[];
 }
 export interface RawContext {
   cluster?: string;
@@ -61,7 +66,7 @@ export interface MergedKubeconfig {
 
 const PATH_FIELDS = {
   cluster: ["certificate-authority"] as const,
-  user: ["client-certificate", "client-key", "token-file"] as const,
+  user: ["client-certificate", "client-key", "tokenFile"] as const,
 };
 
 function absolute(file: string, p: string | undefined): string | undefined {
@@ -175,9 +180,32 @@ export function validateContext(
       const p = user.value[f];
       if (p && !existsSync(p)) throw new UsageError(`${uwhere}.${f}: file ${p} does not exist`);
     }
+    if ("token-file" in user.value)
+      throw new UsageError(
+        `${uwhere}.token-file is not a kubeconfig field: the token file's field is tokenFile`,
+      );
+    const tokenFile = user.value.tokenFile;
+    if (tokenFile && !user.value.token) {
+      let token = "";
+      try {
+        if (!statSync(tokenFile).isFile()) throw new Error("not a regular file");
+        token = readFileSync(tokenFile, "utf8").trim();
+      } catch (err) {
+        throw new UsageError(`${uwhere}.tokenFile: cannot read ${tokenFile}: ${(err as Error).message}`);
+      }
+      if (!token) throw new UsageError(`${uwhere}.tokenFile: ${tokenFile} is empty`);
+    }
     const exec = user.value.exec;
     if (exec) {
       if (!exec.command) throw new UsageError(`${uwhere}.exec.command is missing`);
+      if (!exec.apiVersion)
+        throw new UsageError(
+          `${uwhere}.exec.apiVersion is missing (e.g. client.authentication.k8s.io/v1, as the plugin's docs say)`,
+        );
+      if (exec.interactiveMode === "Always")
+        throw new UsageError(
+          `${uwhere}.exec.interactiveMode is Always, but virtwork runs credential plugins without a terminal: log in first, then set it to IfAvailable`,
+        );
       if (!findCommand(exec.command, env, dirname(user.file)))
         throw new UsageError(
           `${uwhere}.exec.command: "${exec.command}" is not installed (not found${exec.command.includes("/") ? "" : " on PATH"}); install the credential plugin or log in again`,

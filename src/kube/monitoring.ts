@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { KubeApi, KubeResource } from "./api.ts";
 import type { Connection } from "./connect.ts";
 import { KubeError } from "./errors.ts";
@@ -26,26 +25,15 @@ export class NoPrometheusError extends Error {
   override name = "NoPrometheusError";
 }
 
-/** The kubeconfig's bearer token (static or from an exec/auth provider), if it has one. */
+/** The kubeconfig's bearer token (static, a token file, or from an exec plugin), if it has one. */
 async function bearerToken(connection: Connection): Promise<string | undefined> {
-  const opts: { headers: Record<string, string> } = { headers: {} };
-  await connection.kubeConfig.applyToHTTPSOptions(opts);
-  const auth = opts.headers.Authorization ?? opts.headers.authorization;
+  const auth = (await connection.credentials.get()).authorization;
   return auth?.startsWith("Bearer ") ? auth.slice("Bearer ".length) : undefined;
 }
 
 /** The cluster CA of the kubeconfig (PEM), if it names one. */
 function clusterCa(connection: Connection): string | undefined {
-  const cluster = connection.kubeConfig.getCurrentCluster();
-  if (cluster?.caData) return Buffer.from(cluster.caData, "base64").toString("utf8");
-  if (cluster?.caFile) {
-    try {
-      return readFileSync(cluster.caFile, "utf8");
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+  return connection.tls.ca;
 }
 
 /**

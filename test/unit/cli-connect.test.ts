@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,6 +15,8 @@ import { describe, it } from "node:test";
 import { BIN, cleanEnv, virtwork } from "./cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "virtwork-connect-"));
+const emptyFile = join(dir, "empty-token");
+writeFileSync(emptyFile, "\n");
 let n = 0;
 
 function kubeconfig(opts: {
@@ -72,8 +74,42 @@ describe("bad kubeconfig input: exit 2 before any request, naming the file and f
     ],
     [
       "a missing token file",
+      { user: { tokenFile: "/nonexistent/token" } },
+      /users\[name=c\]\.user\.tokenFile: file \/nonexistent\/token does not exist/,
+    ],
+    [
+      "an empty token file",
+      { user: { tokenFile: emptyFile } },
+      /users\[name=c\]\.user\.tokenFile: \S+empty-token is empty/,
+    ],
+    [
+      "a token file that is a directory",
+      { user: { tokenFile: dir } },
+      /users\[name=c\]\.user\.tokenFile: cannot read \S+: not a regular file/,
+    ],
+    [
+      "token-file, which is not kubectl's field name",
       { user: { "token-file": "/nonexistent/token" } },
-      /users\[name=c\]\.user\.token-file: file \/nonexistent\/token does not exist/,
+      /users\[name=c\]\.user\.token-file is not a kubeconfig field: the token file's field is tokenFile/,
+    ],
+    [
+      "an exec plugin without apiVersion",
+      { user: { exec: { command: "sh" } } },
+      /users\[name=c\]\.user\.exec\.apiVersion is missing/,
+    ],
+    [
+      "an exec plugin that must be interactive",
+      {
+        user: {
+          exec: { apiVersion: "client.authentication.k8s.io/v1", command: "sh", interactiveMode: "Always" },
+        },
+      },
+      /users\[name=c\]\.user\.exec\.interactiveMode is Always, but virtwork runs credential plugins without a terminal/,
+    ],
+    [
+      "an auth-provider kubectl no longer has",
+      { user: { "auth-provider": { name: "gcp", config: {} } } },
+      /users\[name=c\]\.user\.auth-provider: "gcp" is not supported \(kubectl removed it in 1\.26\); use its exec credential plugin/,
     ],
     [
       "an invalid server URL",
@@ -242,5 +278,99 @@ describe("credentials", () => {
     assert.equal(res.status, 1, res.stderr);
     assert.match(res.stderr, /cannot reach the API server/);
     assert.ok(existsSync(marker), "the plugin was run for the first request");
+  });
+});
+
+describe("exec credential plugins that fail: exit 1, one line naming the plugin and its stderr, never a hang (issue 32)", () => {
+  const V1 = "client.authentication.k8s.io/v1";
+  const script = (name: string, body: string) => {
+    const path = join(dir, `${name}.sh`);
+    writeFileSync(path, `#!/bin/sh\n${body}\n`);
+    chmodSync(path, 0o755);
+    return path;
+  };
+  const cases: [string, string, RegExp, Record<string, string>?][] = [
+    [
+      "a plugin that hangs is stopped after the bound",
+      script("hangs", "echo 'waiting for the browser login' >&2\nexec sleep 600"),
+      /exec plugin "\S+hangs\.sh" did not finish within 2s and was stopped \(stderr: waiting for the browser login\); run it by hand/,
+      { VIRTWORK_EXEC_PLUGIN_TIMEOUT: "2" },
+    ],
+    [
+      "a plugin that fails names its stderr",
+      script("fails", "echo 'error: token expired, run sso login' >&2\nexit 3"),
+      /exec plugin "\S+fails\.sh" exited 3: error: token expired, run sso login/,
+    ],
+    [
+      "a plugin that prints no JSON",
+      script("garbage", "echo 'Please log in'"),
+      /exec plugin "\S+garbage\.sh" did not print an ExecCredential \(not JSON: "Please log in"\)/,
+    ],
+    [
+      "a plugin whose ExecCredential has no status (was: Cannot read properties of undefined)",
+      script("nostatus", `echo '{"apiVersion":"${V1}","kind":"ExecCredential"}'`),
+      /exec plugin "\S+nostatus\.sh" printed an ExecCredential with neither status\.token nor a client certificate/,
+    ],
+    [
+      "a plugin that answers another apiVersion",
+      script(
+        "oldapi",
+        `echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"x"}}'`,
+      ),
+      /answered with apiVersion client\.authentication\.k8s\.io\/v1beta1, but the kubeconfig asks for client\.authentication\.k8s\.io\/v1/,
+    ],
+  ];
+  for (const [what, plugin, pattern, env] of cases) {
+    it(what, () => {
+      const file = kubeconfig({ user: { exec: { apiVersion: V1, command: plugin } } });
+      const res = status({ KUBECONFIG: file, ...env });
+      assert.equal(res.status, 1, res.stderr);
+      const errors = res.stderr.split("\n").filter((l) => l.startsWith("Error:"));
+      assert.equal(errors.length, 1, res.stderr);
+      assert.match(errors[0] ?? "", /users\[name=c\]\.user\.exec: /);
+      assert.match(errors[0] ?? "", pattern);
+      assert.doesNotMatch(res.stderr, /Cannot read properties|TypeError/);
+      assert.ok(res.ms < 10_000, `${what}: took ${res.ms} ms`);
+    });
+  }
+
+  it("the plugin gets KUBERNETES_EXEC_INFO and the kubeconfig's env, and its token is sent", async () => {
+    const seen: string[] = [];
+    const server = createHttpServer((req, res) => {
+      seen.push(req.headers.authorization ?? "");
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ kind: "List", items: [], metadata: { resourceVersion: "1" } }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    try {
+      const info = join(dir, "exec-info.json");
+      const plugin = script(
+        "good",
+        `printf '%s' "$KUBERNETES_EXEC_INFO" > '${info}'\necho "{\\"apiVersion\\":\\"${V1}\\",\\"kind\\":\\"ExecCredential\\",\\"status\\":{\\"token\\":\\"tok-$MY_SUFFIX\\"}}"`,
+      );
+      const file = kubeconfig({
+        server: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+        user: { exec: { apiVersion: V1, command: plugin, env: [{ name: "MY_SUFFIX", value: "42" }] } },
+      });
+      const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [BIN, "status", "-n", "default"],
+          { env: cleanEnv({ KUBECONFIG: file }) },
+          (err, _o, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr: String(stderr) }),
+        );
+        child.stdin?.end();
+      });
+      assert.ok(seen.length > 0, `no request reached the server: ${res.stderr}`);
+      assert.ok(
+        seen.every((a) => a === "Bearer tok-42"),
+        seen.join(", "),
+      );
+      const execInfo = JSON.parse(readFileSync(info, "utf8"));
+      assert.deepEqual(execInfo, { apiVersion: V1, kind: "ExecCredential", spec: { interactive: false } });
+    } finally {
+      server.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import { cleanEnv, ensureBuilt, ROOT } from "./cli.ts";
 
 const HOLDS_CLIENT = /\bKubeConfig = class\b|\bclass KubeConfig\b/;
+/** virtwork's own kubeconfig/credential code (src/kube/credentials.ts). */
+const HOLDS_CONNECT = /KUBERNETES_EXEC_INFO/;
 const dir = mkdtempSync(join(tmpdir(), "virtwork-startup-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -34,8 +36,19 @@ registerHooks({ load(url, context, next) { appendFileSync(${JSON.stringify(out)}
 }
 
 describe("start-up path", () => {
+  it("the bundle holds no Kubernetes client library (kubeconfigs are read by src/kube/connect.ts)", () => {
+    ensureBuilt();
+    const chunks = readdirSync(join(ROOT, "dist/chunks")).filter((f) => f.endsWith(".mjs"));
+    assert.ok(chunks.length > 0, "dist/chunks has the CLI's chunks");
+    for (const f of chunks)
+      assert.ok(
+        !HOLDS_CLIENT.test(readFileSync(join(ROOT, "dist/chunks", f), "utf8")),
+        `${f} holds the client library`,
+      );
+  });
+
   for (const args of [["--help"], ["run", "--dry-run"]]) {
-    it(`virtwork ${args.join(" ")} never loads the Kubernetes client`, () => {
+    it(`virtwork ${args.join(" ")} never loads the kubeconfig and credential code`, () => {
       const files = loadedFiles(args);
       assert.ok(
         files.some((f) => f.includes("/dist/chunks/")),
@@ -43,13 +56,13 @@ describe("start-up path", () => {
       );
       for (const file of files) {
         const code = readFileSync(file, "utf8");
-        assert.ok(!HOLDS_CLIENT.test(code), `${file} holds the Kubernetes client`);
+        assert.ok(!HOLDS_CONNECT.test(code), `${file} holds the connection code`);
       }
     });
   }
 
   it("a command that needs a cluster does load it (the check can see it)", () => {
     const files = loadedFiles(["status"], 2, { HOME: dir, KUBECONFIG: "" });
-    assert.ok(files.some((f) => HOLDS_CLIENT.test(readFileSync(f, "utf8"))));
+    assert.ok(files.some((f) => HOLDS_CONNECT.test(readFileSync(f, "utf8"))));
   });
 });
