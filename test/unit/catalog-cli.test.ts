@@ -3,6 +3,10 @@
  * stderr naming the file and the field, prints nothing on stdout, and never a stack trace.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { makeCatalog, unit } from "../../src/workloads/catalog/testing.ts";
@@ -226,6 +230,53 @@ describe(`bad catalog entries (built CLI, ${CASES.length} cases): exit 2, one li
       "no directory",
       '(did you mean "good"?)',
     );
+  });
+});
+
+describe("symlinks and special files in a catalog (issue 32): exit 2 naming the file", () => {
+  const cat = makeCatalog({
+    inside: { "workload.yaml": "packages: []\n", "workload.service": OK_UNIT },
+    "unit-link": { "workload.yaml": "packages: []\n" },
+    "dir-link-target": { "workload.service": OK_UNIT },
+    "fifo-unit": { "workload.yaml": "packages: []\n" },
+  });
+  after(() => cat.remove());
+  const outside = mkdtempSync(join(tmpdir(), "virtwork-outside-"));
+  writeFileSync(join(outside, "evil.service"), OK_UNIT);
+  mkdirSync(join(outside, "entry"));
+  writeFileSync(join(outside, "entry", "workload.service"), OK_UNIT);
+  after(() => rmSync(outside, { recursive: true, force: true }));
+  // a unit file that is a symlink out of the catalog, an entry directory that is one,
+  // a unit that is a FIFO (reading it would block forever), and a symlink that stays inside
+  symlinkSync(join(outside, "evil.service"), join(cat.dir, "unit-link", "workload.service"));
+  symlinkSync(join(outside, "entry"), join(cat.dir, "dir-link"));
+  execFileSync("mkfifo", [join(cat.dir, "fifo-unit", "workload.service")]);
+  symlinkSync(join(cat.dir, "dir-link-target"), join(cat.dir, "inner-link"));
+  const run = (name: string) =>
+    virtwork(["run", "--dry-run", "--catalog-dir", cat.dir, "--from-catalog", name]);
+
+  it("a unit file that links out of the catalog", () => {
+    assertUsageError(
+      run("unit-link"),
+      `${cat.dir}/unit-link/workload.service`,
+      `is a symlink to ${realpathSync(join(outside, "evil.service"))}, outside the catalog directory`,
+    );
+  });
+  it("an entry directory that links out of the catalog", () => {
+    assertUsageError(
+      run("dir-link"),
+      `${cat.dir}/dir-link`,
+      "the entry directory is a symlink to",
+      "outside the catalog directory",
+    );
+  });
+  it("a unit file that is a FIFO is refused, not read (no hang)", () => {
+    assertUsageError(run("fifo-unit"), `${cat.dir}/fifo-unit/workload.service`, "is not a regular file");
+  });
+  it("a symlink that stays inside the catalog is followed", () => {
+    const r = run("inner-link");
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(parseAllDocuments(r.stdout).length > 0);
   });
 });
 

@@ -37,6 +37,11 @@ describe("catalog entry", () => {
       "chronyd.service",
       "crond.service",
       "virtwork-cpu.service",
+      // issue 32: accepted before; Debian ships them (derived from its Contents index)
+      "nftables.service",
+      "apparmor.service",
+      "networkd-dispatcher.service",
+      "unattended-upgrades.service",
     ]) {
       assert.match(
         rejected({ units: { [name]: unit() } }),
@@ -45,7 +50,14 @@ describe("catalog entry", () => {
         ),
       );
     }
-    for (const name of ["server.service", "bench.service", "workload.service", "my-getty-test.service"]) {
+    for (const name of [
+      "server.service",
+      "bench.service",
+      "workload.service",
+      "my-getty-test.service",
+      "client.service",
+      "nft-load.service",
+    ]) {
       assert.equal(entry({ units: { [name]: unit() } }).units[0]?.name, name);
     }
   });

@@ -1,5 +1,6 @@
 import { DNS1123_LABEL_MAX, dns1123LabelProblem, vmName } from "../../manifests/names.ts";
 import { didYouMean } from "../../util/suggest.ts";
+import { DEBIAN_UNIT_NAMES } from "./guest-units.generated.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
 import { findPlaceholders } from "./placeholders.ts";
 import { CatalogError, type Problem } from "./problems.ts";
@@ -40,8 +41,13 @@ export interface CatalogEntry {
 /**
  * Units the guest OS ships (or that keep it reachable and managed). A catalog unit with
  * such a name would replace the system's own in /etc/systemd/system: `sshd.service` could
- * lock everyone out, `systemd-*.service` could take over the init system. Entries name
- * their units for themselves (e.g. server.service, workload.service).
+ * lock everyone out, `nftables.service` drop the firewall, `systemd-*.service` take over the
+ * init system. Entries name their units for themselves (e.g. server.service, workload.service).
+ *
+ * For Debian the set is derived, not listed: every unit any package of the release installs
+ * (guest-units.generated.ts, from Debian's Contents index by scripts/gen-guest-units.sh). Fedora
+ * and CentOS Stream have no index reachable here, so these families and names stand for them
+ * (and for the init system's own, whatever the OS).
  */
 const SYSTEM_UNITS = [
   /^sshd?($|-)/,
@@ -68,9 +74,13 @@ const SYSTEM_UNITS = [
 ];
 
 /** What is wrong with a catalog unit's file name: a name the guest OS (or virtwork) owns. */
+let debianUnits: Set<string> | undefined;
+
 export function unitNameProblem(file: string): string | undefined {
   const base = file.replace(/\.service$/, "");
-  if (SYSTEM_UNITS.some((re) => re.test(base))) {
+  debianUnits ??= new Set(DEBIAN_UNIT_NAMES.split("\n").filter(Boolean));
+  // (no "@" can reach here: unit file names hold only letters, digits, '.', '_' and '-')
+  if (SYSTEM_UNITS.some((re) => re.test(base)) || debianUnits.has(base)) {
     return `"${file}" is the name of a unit the guest OS ships (or virtwork's own); a catalog unit must not replace it: rename it (e.g. server.service)`;
   }
   return undefined;

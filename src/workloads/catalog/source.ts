@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
 import { UsageError } from "../../errors.ts";
 import { didYouMean } from "../../util/suggest.ts";
 import { BUILTIN_WORKLOADS } from "../registry.ts";
@@ -37,14 +37,53 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** Catalog files are small (a manifest, a few units): anything larger is not one. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Where a symlink in the catalog leads, when that is outside the catalog directory (the entry
+ * would install a file from anywhere on the machine into every guest): the problem, else undefined.
+ */
+function leavesCatalog(catalogDir: string, path: string): string | undefined {
+  let isLink = false;
+  try {
+    isLink = lstatSync(path).isSymbolicLink();
+  } catch {
+    return undefined; // reading it reports the problem
+  }
+  if (!isLink) return undefined;
+  let target: string;
+  try {
+    target = realpathSync(path);
+  } catch (err) {
+    return `is a symlink that leads nowhere (${reason(err)}); make it a file`;
+  }
+  const rel = relative(realpathSync(catalogDir), target);
+  if (rel === "" || rel.startsWith(`..${sep}`) || rel === ".." || rel.startsWith(sep))
+    return `is a symlink to ${target}, outside the catalog directory; copy the file into the entry instead`;
+  return undefined;
+}
+
 /** Reads an entry's workload.yaml and *.service files from disk. */
 export function readEntryFiles(dir: string, name: string): EntryFiles {
   const entryDir = join(dir, name);
+  const escapes = leavesCatalog(dir, entryDir);
+  if (escapes) throw new CatalogError(name, [{ file: entryDir, message: `the entry directory ${escapes}` }]);
   const read = (file: string) => {
+    const path = join(entryDir, file);
+    const outside = leavesCatalog(dir, path);
+    if (outside) throw new CatalogError(name, [{ file: path, message: outside }]);
     try {
-      return readFileSync(join(entryDir, file), "utf8");
+      const st = statSync(path);
+      if (!st.isFile()) throw new CatalogError(name, [{ file: path, message: "is not a regular file" }]);
+      if (st.size > MAX_FILE_BYTES)
+        throw new CatalogError(name, [
+          { file: path, message: `is ${st.size} bytes; catalog files are at most ${MAX_FILE_BYTES} bytes` },
+        ]);
+      return readFileSync(path, "utf8");
     } catch (err) {
-      throw new CatalogError(name, [{ file: join(entryDir, file), message: `cannot read: ${reason(err)}` }]);
+      if (err instanceof CatalogError) throw err;
+      throw new CatalogError(name, [{ file: path, message: `cannot read: ${reason(err)}` }]);
     }
   };
   let listing: string[];
