@@ -6,8 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { closeAll, newNamespace, waitFor } from "./harness.ts";
-import { FAST, managedObjects, names, objectsIn, spawnVirtwork, virtwork } from "./ops-cli.ts";
+import { closeAll, deleteNamespace, newNamespace, startCluster, startSimulator, waitFor } from "./harness.ts";
+import {
+  FAST,
+  freshNamespaceName,
+  managedObjects,
+  names,
+  namespaceLabels,
+  objectsIn,
+  spawnVirtwork,
+  virtwork,
+} from "./ops-cli.ts";
 
 after(closeAll);
 
@@ -111,5 +120,32 @@ test("SIGINT right after start: the handler is already there; exit 130 and the h
     assert.match(res.stderr, /Interrupted: nothing created; no object of run \S+ exists in namespace /);
   } else {
     assert.match(res.stderr, new RegExp(`Interrupted: ${exist} objects of run \\S+ exist in namespace`));
+  }
+});
+
+test("issue 32: a run interrupted in a namespace it created prints a cleanup that removes the namespace too", async () => {
+  const ns = freshNamespaceName("sigintns");
+  await startSimulator({ namespace: ns, delays: FAST });
+  const kubeconfig = (await startCluster()).adminKubeconfig;
+  try {
+    const child = await spawnVirtwork(["run", "-n", ns, ...SLOW], { kubeconfig });
+    await stderrMatches(
+      child.stderrSoFar,
+      /"msg":"object_created".*"kind":"VirtualMachine"/,
+      "the first VM created",
+    );
+    child.child.kill("SIGINT");
+    const res = await child.result;
+    assert.equal(res.code, 130, res.stderr.slice(-3000));
+    const m = /Remove them with:\n {2}(virtwork cleanup .*)\n/.exec(res.stderr);
+    assert.ok(m, `no cleanup command in stderr:\n${res.stderr.slice(-3000)}`);
+    const command = m[1] ?? "";
+    assert.match(command, new RegExp(`^virtwork cleanup -n ${ns} --run-id \\S+ --yes --delete-namespace$`));
+    const clean = await virtwork([...command.split(" ").slice(1), "--wait"], { kubeconfig });
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, new RegExp(`Namespace ${ns} deleted\\.`));
+    assert.equal(await namespaceLabels(ns), undefined, "the namespace the run created is gone");
+  } finally {
+    await deleteNamespace(ns, { wait: false }).catch(() => {});
   }
 });

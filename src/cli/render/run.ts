@@ -92,26 +92,37 @@ function removeHint(s: DeploySummary): string[] {
   if (s.outcome === "checked") return [];
   if (!s.ownerRunIds.length) return ["Nothing to remove: this run created nothing."];
   if (s.ownerRunIds.length === 1 && s.ownerRunIds[0] === s.runId)
-    return [`Remove it with: virtwork cleanup -n ${s.namespace} --run-id ${s.runId}`];
+    return [`Remove it with: virtwork cleanup -n ${s.namespace} --run-id ${s.runId}${namespaceFlag(s)}`];
   return [
     `Its objects belong to ${s.ownerRunIds.length === 1 ? "run" : "runs"} ${s.ownerRunIds.join(", ")}; remove them with:`,
     ...s.ownerRunIds.map((id) => `  virtwork cleanup -n ${s.namespace} --run-id ${id}`),
   ];
 }
 
+/**
+ * The run made the namespace: its cleanup may delete it too (cleanup keeps it anyway while
+ * anything else lives there), or the run leaves an empty namespace behind.
+ */
+function namespaceFlag(s: DeploySummary): string {
+  return s.namespaceCreated ? " --delete-namespace" : "";
+}
+
 /** What an interrupted run leaves, counted in the cluster by its run-id label. */
 export function interruptedHint(s: DeploySummary): string {
   const counts = s.inCluster;
-  const command = `virtwork cleanup -n ${s.namespace} --run-id ${s.runId} --yes`;
+  const command = `virtwork cleanup -n ${s.namespace} --run-id ${s.runId} --yes${namespaceFlag(s)}`;
+  const onlyNamespace = s.namespaceCreated
+    ? ` The run created namespace ${s.namespace}; remove it with:\n  virtwork cleanup -n ${s.namespace} --yes --delete-namespace\n`
+    : "\n";
   if (counts === undefined) {
     const known = s.objects.filter((o) => o.kind !== "Namespace").length;
     if (known === 0)
-      return `Interrupted: nothing created as far as virtwork saw (the cluster could not be asked to count run ${s.runId}'s objects in namespace ${s.namespace}).\n`;
+      return `Interrupted: nothing created as far as virtwork saw (the cluster could not be asked to count run ${s.runId}'s objects in namespace ${s.namespace}).${onlyNamespace}`;
     return `Interrupted: at least ${known} objects of run ${s.runId} exist in namespace ${s.namespace} (the cluster could not be asked). Remove them with:\n  ${command}\n`;
   }
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   if (total === 0)
-    return `Interrupted: nothing created; no object of run ${s.runId} exists in namespace ${s.namespace}.\n`;
+    return `Interrupted: nothing created; no object of run ${s.runId} exists in namespace ${s.namespace}.${onlyNamespace}`;
   const detail = Object.entries(counts)
     .map(([kind, n]) => `${n} ${plural(kind, n)}`)
     .join(", ");
