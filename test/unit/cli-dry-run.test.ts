@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import { passwordMatches, SHA512_CRYPT } from "../../src/cloudinit/password.ts";
 import { BUILTIN_WORKLOADS } from "../../src/workloads/registry.ts";
-import { virtwork } from "./cli.ts";
+import { BIN, cleanEnv, ensureBuilt, virtwork } from "./cli.ts";
 
 interface Obj {
   kind: string;
@@ -199,5 +199,24 @@ describe("other commands", () => {
   }
   it("completion for an unknown shell is a usage error", () => {
     assert.equal(virtwork(["completion", "tcsh"]).status, 2);
+  });
+});
+
+describe("a reader that stops early (issue 31: `run --dry-run | head`)", () => {
+  it("ends quietly with the command's own exit code, no EPIPE error", async () => {
+    ensureBuilt();
+    const child = spawn(process.execPath, [BIN, "run", "--dry-run", "--vm-count", "300", "-o", "yaml"], {
+      env: cleanEnv({}),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    // like `head -1`: read one chunk, then close the pipe
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|broken pipe|Error/i);
   });
 });
