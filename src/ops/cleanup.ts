@@ -2,6 +2,7 @@ import type { KubeApi, KubeResource } from "../kube/api.ts";
 import { KubeError } from "../kube/errors.ts";
 import { qualifiedName, RESOURCES } from "../kube/resources.ts";
 import { LABEL_MANAGED_BY, LABEL_RUN_ID, managedSelector } from "../manifests/labels.ts";
+import { compareNames } from "../util/order.ts";
 import {
   CLEANUP_KINDS,
   type CleanupItem,
@@ -51,6 +52,7 @@ export async function previewCleanup(
       }
       throw err;
     }
+    listed.sort((a, b) => compareNames(a.metadata?.name ?? "", b.metadata?.name ?? ""));
     for (const item of listed) {
       const name = item.metadata?.name ?? "";
       objects[key].push(name);

@@ -6,6 +6,7 @@ import { RESOURCES } from "../kube/resources.ts";
 import { openSession } from "../kube/session.ts";
 import type { Logger } from "../log/logger.ts";
 import { LABEL_COMPONENT, LABEL_ROLE, LABEL_RUN_ID, managedSelector } from "../manifests/labels.ts";
+import { compareNames } from "../util/order.ts";
 import { openCatalog } from "../workloads/catalog/source.ts";
 import type { Registry } from "../workloads/registry.ts";
 
@@ -58,7 +59,7 @@ export async function listStatus(
       (a, b) =>
         a.namespace.localeCompare(b.namespace) ||
         a.runId.localeCompare(b.runId) ||
-        a.name.localeCompare(b.name),
+        compareNames(a.name, b.name),
     );
 }
 

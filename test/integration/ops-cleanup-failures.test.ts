@@ -99,12 +99,12 @@ test("Role without deletecollection: cleanup deletes one by one, says why, exit 
   assert.match(res.stdout, /Note: deletecollection of secrets was refused \(.*forbidden \(403\)/);
   assert.match(
     res.stdout,
-    /Deleted 3 VirtualMachines, \d+ DataVolumes, 0 PersistentVolumeClaims, 1 Services, 3 Secrets\./,
+    /Deleted 3 VirtualMachines, \d+ DataVolumes?, 0 PersistentVolumeClaims, 1 Service, 3 Secrets\./,
   );
   // DataVolumes the garbage collector removed with their VMs are said to be gone, not silently 0
-  const dvs = Number(/Deleted 3 VirtualMachines, (\d+) DataVolumes/.exec(res.stdout)?.[1]);
+  const dvs = Number(/Deleted 3 VirtualMachines, (\d+) DataVolumes?/.exec(res.stdout)?.[1]);
   const goneDvs = Number(
-    /^Note: (?:[^\n]*, )?(\d+) DataVolumes[^\n]* already gone when cleanup reached them/m.exec(
+    /^Note: (?:[^\n]*, )?(\d+) DataVolumes?[^\n]* already gone when cleanup reached (?:them|it)/m.exec(
       res.stdout,
     )?.[1] ?? 0,
   );
@@ -232,7 +232,7 @@ test("--wait names what stays and why (a finalizer); exit 1; --dry-run=server de
   assert.equal(dry.code, 0, dry.stdout + dry.stderr);
   assert.match(
     dry.stdout,
-    /Dry run \(server\): would delete 3 VirtualMachines, \d+ DataVolumes, 0 PersistentVolumeClaims, 1 Services, 3 Secrets\./,
+    /Dry run \(server\): would delete 3 VirtualMachines, \d+ DataVolumes?, 0 PersistentVolumeClaims, 1 Service, 3 Secrets\./,
   );
   const still = await managedObjects(ns.name);
   assert.equal(still.vms.size, 3);

@@ -74,7 +74,7 @@ test("a foreign Deployment and ServiceAccount keep the namespace (exit 0, both n
 
   const kept = await virtwork(["cleanup", "-n", ns, "--yes", "--wait", "--delete-namespace"], { kubeconfig });
   assert.equal(kept.code, 0, kept.stdout + kept.stderr);
-  assert.match(kept.stdout, /Deleted 1 VirtualMachines, .*1 Secrets\./);
+  assert.match(kept.stdout, /Deleted 1 VirtualMachine, .*1 Secret\./);
   assert.match(
     kept.stdout,
     new RegExp(
@@ -183,7 +183,7 @@ test("issue 32: a ConfigMap and a custom resource carrying virtwork's labels are
       kubeconfig,
     });
     assert.equal(kept.code, 0, kept.stdout + kept.stderr);
-    assert.match(kept.stdout, /Deleted 1 VirtualMachines?, /);
+    assert.match(kept.stdout, /Deleted 1 VirtualMachine, /);
     assert.match(
       kept.stdout,
       new RegExp(

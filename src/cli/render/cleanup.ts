@@ -1,5 +1,6 @@
 import type { CleanupPreview } from "../../ops/cleanup-kinds.ts";
 import type { CleanupReport } from "../../ops/cleanup-run.ts";
+import { counted } from "../../util/plural.ts";
 import { toYaml } from "../../util/yaml-emit.ts";
 import { toTable } from "../output.ts";
 
@@ -11,6 +12,8 @@ const LABELS: Record<keyof CleanupPreview["objects"], string> = {
   secrets: "Secrets",
 };
 const KINDS = Object.keys(LABELS) as (keyof typeof LABELS)[];
+/** `1 VirtualMachine`, `2 VirtualMachines`. */
+const count = (n: number, k: (typeof KINDS)[number]) => counted(n, LABELS[k].replace(/s$/, ""));
 
 /** The preview table; `wide` lists every name instead of the first three. */
 export function renderPreview(p: CleanupPreview, wide = false): string {
@@ -47,14 +50,14 @@ export function renderCleanup(r: CleanupReport, format: "json" | "yaml" | undefi
       : "Nothing to clean up.\n";
   }
   if (json) return `${JSON.stringify({ preview: r.preview, ...result }, null, 2)}\n`;
-  const counts = KINDS.map((k) => `${result.deleted[k]} ${LABELS[k]}`).join(", ");
+  const counts = KINDS.map((k) => count(result.deleted[k], k)).join(", ");
   const server = result.dryRun;
   let out = `${server ? "Dry run (server): would delete" : "Deleted"} ${counts}.${result.namespaceDeleted ? ` Namespace ${namespace} ${server ? "would be " : ""}deleted.` : ""}\n`;
-  const gone = KINDS.filter((k) => result.alreadyGone[k] > 0).map(
-    (k) => `${result.alreadyGone[k]} ${LABELS[k]}`,
-  );
+  const goneKinds = KINDS.filter((k) => result.alreadyGone[k] > 0);
+  const gone = goneKinds.map((k) => count(result.alreadyGone[k], k));
+  const one = goneKinds.length === 1 && result.alreadyGone[goneKinds[0] as (typeof KINDS)[number]] === 1;
   if (gone.length)
-    out += `Note: ${gone.join(", ")} ${server ? "would already be" : "were already"} gone when cleanup reached them (removed by the garbage collector with the objects that own them).\n`;
+    out += `Note: ${gone.join(", ")} ${server ? "would already be" : one ? "was already" : "were already"} gone when cleanup reached ${one ? "it" : "them"} (removed by the garbage collector with the objects that own ${one ? "it" : "them"}).\n`;
   for (const note of result.notes) out += `Note: ${note}.\n`;
   if (result.namespaceKept) out += `Namespace ${namespace} kept: ${result.namespaceKept}.\n`;
   return out;

@@ -1,9 +1,6 @@
 import type { DeploySummary } from "../../ops/summary.ts";
+import { plural } from "../../util/plural.ts";
 import { toTable } from "../output.ts";
-
-function plural(kind: string, n: number): string {
-  return n === 1 ? kind : `${kind}s`;
-}
 
 function seconds(ms: number | undefined): string {
   return ms === undefined ? "-" : `${(ms / 1000).toFixed(1)}s`;
