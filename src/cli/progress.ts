@@ -18,6 +18,7 @@ const STEP_LABELS: Record<string, string> = {
 };
 /** Count keys in words: cleanup counts by kind. */
 const COUNT_WORDS: Record<string, string> = {
+  wouldCreate: "would be created (server dry run)",
   vms: "VirtualMachines",
   dataVolumes: "DataVolumes",
   pvcs: "PersistentVolumeClaims",
@@ -44,7 +45,8 @@ export function describeCounts(counts: Record<string, number> | undefined): stri
     delete rest.vms;
   }
   for (const [k, n] of Object.entries(rest))
-    if (n || k === "created" || k === "deleted") parts.push(`${n} ${COUNT_WORDS[k] ?? k}`);
+    if (n || k === "created" || k === "wouldCreate" || k === "deleted")
+      parts.push(`${n} ${COUNT_WORDS[k] ?? k}`);
   if (existing) parts.push(`${existing} already present`);
   return parts.join(", ");
 }

@@ -89,6 +89,7 @@ export const CLEANUP_STEPS: readonly Step<CleanupState>[] = [
       await deleteObjects(ctx, preview(s), s.result);
       return { ...s.result.deleted, errors: s.result.errors.length };
     },
+    shortfall: (s) => (s.result.errors.length ? `${s.result.errors.length} failed` : undefined),
   },
   {
     name: "wait until gone",
@@ -97,6 +98,7 @@ export const CLEANUP_STEPS: readonly Step<CleanupState>[] = [
       await waitForDeletes(ctx, preview(s), s.result, s.timeoutSeconds);
       return { remaining: s.result.remaining.length };
     },
+    shortfall: (s) => (s.result.remaining.length ? `${s.result.remaining.length} still there` : undefined),
   },
   {
     name: "delete namespace",

@@ -45,8 +45,9 @@ function createStep(kind: "Service" | "Secret" | "VirtualMachine", limit: (o: De
       limit: limit(s.options),
       dryRun: s.options.dryRun === "server",
     });
+    // A server dry run creates nothing: it says what would be created.
     return {
-      created: (s.applied.created[kind] ?? 0) - created,
+      [s.options.dryRun === "server" ? "wouldCreate" : "created"]: (s.applied.created[kind] ?? 0) - created,
       existing: (s.applied.existing[kind] ?? 0) - existing,
     };
   };
@@ -59,7 +60,8 @@ export const DEPLOY_STEPS: readonly Step<DeployState>[] = [
     name: "namespace",
     run: async (ctx, s) => {
       await ensureNamespace(ctx, s.plan, s.applied, s.options.dryRun === "server");
-      const counts: Record<string, number> = s.applied.created.Namespace ? { created: 1 } : { existing: 1 };
+      const made = s.options.dryRun === "server" ? "wouldCreate" : "created";
+      const counts: Record<string, number> = s.applied.created.Namespace ? { [made]: 1 } : { existing: 1 };
       return counts;
     },
   },

@@ -248,6 +248,14 @@ test("--wait names what stays and why (a finalizer); exit 1; --dry-run=server de
       /VirtualMachine\/virtwork-disk-0: still exists: after 5s: deletion pending since \S+ on finalizers example\.com\/hold/,
     );
     assert.doesNotMatch(res.stderr, /timed out/);
+    // issue 31: the wait step that fell short is not ok (a ✗ line on a terminal), naming why
+    const step = res.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { msg: string; step?: string; ok?: boolean; error?: string })
+      .find((l) => l.msg === "step" && l.step === "wait until gone");
+    assert.equal(step?.ok, false, JSON.stringify(step));
+    assert.equal(step?.error, "1 still there");
   } finally {
     await custom.patchNamespacedCustomObject(
       { ...vm, body: { metadata: { finalizers: null } } },
