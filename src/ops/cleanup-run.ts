@@ -17,6 +17,7 @@ import type { CleanupPreview, CleanupResult } from "./cleanup-kinds.ts";
 import { runSteps, type StatusReporter, type Step } from "./context.ts";
 import { withOperation } from "./operation.ts";
 import type { Outcome } from "./outcome.ts";
+import { resolveRunId } from "./run-id.ts";
 
 export interface CleanupOptions {
   runId?: string;
@@ -163,9 +164,14 @@ export async function cleanUp(input: CleanupInput): Promise<CleanupReport> {
       }),
   };
   return withOperation(operation, async (ctx, auditor): Promise<CleanupReport> => {
+    // A short id (as status shows it) is the one run it starts.
+    const runId =
+      options.runId === undefined
+        ? undefined
+        : await resolveRunId(ctx.api, config.namespace, options.runId, logger);
     const state: CleanupState = {
       namespace: config.namespace,
-      options,
+      options: { ...options, ...(runId ? { runId } : {}) },
       timeoutSeconds: config.timeoutSeconds,
       hooks: input.hooks,
       result: emptyCleanupResult(options.dryRun === "server"),

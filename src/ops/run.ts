@@ -16,7 +16,13 @@ import {
 import { Interrupted, type OpsContext, runSteps, type StatusReporter, type Step } from "./context.ts";
 import { countRunObjects } from "./inventory.ts";
 import { withOperation } from "./operation.ts";
-import { type DeploySummary, deploySummary, plannedStatuses, timeoutMessage } from "./summary.ts";
+import {
+  type DeploySummary,
+  deploySummary,
+  ownerRunIds,
+  plannedStatuses,
+  timeoutMessage,
+} from "./summary.ts";
 import { type WaitResult, waitForVms } from "./wait.ts";
 
 export interface DeployOptions {
@@ -163,7 +169,7 @@ export async function deploy(ctx: OpsContext, plan: Plan, options: DeployOptions
         timeoutMessage(
           options.timeoutSeconds,
           waited.vms,
-          { namespace: plan.namespace, runId: plan.runId },
+          { namespace: plan.namespace, runIds: ownerRunIds(plan.runId, applied) },
           options.waitFor ?? "ready",
         ),
       );

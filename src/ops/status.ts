@@ -9,6 +9,7 @@ import { LABEL_COMPONENT, LABEL_ROLE, LABEL_RUN_ID, managedSelector } from "../m
 import { compareNames } from "../util/order.ts";
 import { openCatalog } from "../workloads/catalog/source.ts";
 import type { Registry } from "../workloads/registry.ts";
+import { resolveRunId } from "./run-id.ts";
 
 export interface VmRow {
   namespace: string;
@@ -83,10 +84,12 @@ export async function vmStatus(input: {
   });
   const session = await openSession(config, input.env, input.logger);
   try {
-    return {
-      namespace: config.namespace,
-      rows: await listStatus(session.api, input.allNamespaces ? undefined : config.namespace, input.runId),
-    };
+    const namespace = input.allNamespaces ? undefined : config.namespace;
+    const runId =
+      input.runId === undefined
+        ? undefined
+        : await resolveRunId(session.api, namespace, input.runId, input.logger);
+    return { namespace: config.namespace, rows: await listStatus(session.api, namespace, runId) };
   } finally {
     session.close();
   }

@@ -32,7 +32,8 @@ export interface DeploySummary {
   inCluster?: Record<string, number>;
 }
 
-function ownerRunIds(runId: string, applied: ApplyResult): string[] {
+/** The runs whose labels the plan's objects carry: this one if it created any, then earlier ones it found. */
+export function ownerRunIds(runId: string, applied: ApplyResult): string[] {
   const createdSomething = Object.entries(applied.created).some(([kind, n]) => kind !== "Namespace" && n > 0);
   const earlier = Object.keys(applied.existingOwners)
     .filter((id) => id !== runId)
@@ -110,7 +111,8 @@ export function deploySummary(
 export function timeoutMessage(
   timeoutSeconds: number,
   vms: VmStatus[],
-  where?: { namespace: string; runId: string },
+  /** Where the VMs are, and the runs that own them (a re-run may own none of them). */
+  where?: { namespace: string; runIds: string[] },
   waitFor: "running" | "ready" = "ready",
 ): string {
   const pending = vms
@@ -123,6 +125,8 @@ export function timeoutMessage(
     )
     .join("; ");
   const next = `raise --timeout (e.g. --timeout ${Math.max(2 * timeoutSeconds, 60)}s), or lower --vm-count`;
-  const look = where ? `; see virtwork status -n ${where.namespace} --run-id ${where.runId}` : "";
+  const look = where
+    ? `; see virtwork status -n ${where.namespace}${where.runIds.length === 1 ? ` --run-id ${where.runIds[0]}` : ""}`
+    : "";
   return `timed out after ${timeoutSeconds}s: ${pending.length} of ${vms.length} VMs are not ${waitFor}, slowest: ${detail}${pending.length > 5 ? "; …" : ""}; the VMs keep starting: ${next}${look}`;
 }

@@ -20,7 +20,7 @@ test("the wait line: time against the deadline, counts by phase, the longest-wai
 });
 
 test("a timeout names the slowest VMs and what to raise", () => {
-  const message = timeoutMessage(600, vms, { namespace: "perf", runId: "r1" }, "running");
+  const message = timeoutMessage(600, vms, { namespace: "perf", runIds: ["r1"] }, "running");
   assert.match(
     message,
     /^timed out after 600s: 3 of 4 VMs are not running, slowest: db-0 \(Pending: Ready=False\); disk-0/,
@@ -28,11 +28,21 @@ test("a timeout names the slowest VMs and what to raise", () => {
   // --wait-for ready (the default): a VM that runs but is not ready yet counts as pending.
   const notReady = vms.map((v) => ({ ...v, reached: false }));
   assert.match(
-    timeoutMessage(600, notReady, { namespace: "perf", runId: "r1" }),
+    timeoutMessage(600, notReady, { namespace: "perf", runIds: ["r1"] }),
     /^timed out after 600s: 4 of 4 VMs are not ready, slowest: cpu-0 \(Running\); db-0/,
   );
   assert.match(
     message,
     /raise --timeout \(e\.g\. --timeout 1200s\), or lower --vm-count; see virtwork status -n perf --run-id r1$/,
+  );
+  // issue 31: a re-run over an earlier run's VMs points at the run that owns them, not at itself
+  assert.match(
+    timeoutMessage(600, vms, { namespace: "perf", runIds: ["r0"] }),
+    /; see virtwork status -n perf --run-id r0$/,
+  );
+  // owned by several runs: the namespace's status lists them all
+  assert.match(
+    timeoutMessage(600, vms, { namespace: "perf", runIds: ["r0", "r1"] }),
+    /; see virtwork status -n perf$/,
   );
 });

@@ -29,7 +29,7 @@ function vmTable(s: DeploySummary): string {
     : "";
   if (!compact) return table;
   const hidden = s.vms.length - shown.length;
-  const more = `${hidden} more VMs${notRunning.length ? "" : ", all Running"}; list every one with: virtwork status -n ${s.namespace} --run-id ${s.runId}`;
+  const more = `${hidden} more VMs${notRunning.length ? "" : ", all Running"}; list every one with: virtwork status -n ${s.namespace}${s.ownerRunIds.length === 1 ? ` --run-id ${s.ownerRunIds[0]}` : ""}`;
   return table ? `${table}\n${more}` : more;
 }
 

@@ -14,6 +14,7 @@ import { openCatalog } from "../../workloads/catalog/source.ts";
 import type { Registry } from "../../workloads/registry.ts";
 import type { Workload } from "../../workloads/types.ts";
 import { forEachLimit } from "../context.ts";
+import { resolveRunId } from "../run-id.ts";
 import { listStatus, type VmRow } from "../status.ts";
 import { verifySettings } from "./settings.ts";
 import { type CheckResult, evaluate, planVerify } from "./targets.ts";
@@ -108,6 +109,8 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
     }
     logger.debug("prometheus", { url: endpoint.url, source: endpoint.source });
 
+    if (settings.runId)
+      settings.runId = await resolveRunId(session.api, config.namespace, settings.runId, logger);
     const started = Date.now();
     const deadline = started + settings.timeoutSeconds * 1000;
     let rounds = 0;
