@@ -38,7 +38,9 @@ export function buildProgram(ctx: CliContext): Command {
     .version(versionLine(), "--version", "print the version, commit and build date")
     // run and cleanup stop cleanly on a signal (and report); every other command exits at once.
     .hook("preAction", (_program, action) => {
-      setSignalMode(["run", "cleanup"].includes(action.name()) ? "stop" : "exit");
+      // verify --for: Ctrl-C ends the window early and reports what was sampled
+      const soaking = action.name() === "verify" && action.opts().for !== undefined;
+      setSignalMode(["run", "cleanup"].includes(action.name()) || soaking ? "stop" : "exit");
     });
   addOptions(program, "global");
   for (const add of [

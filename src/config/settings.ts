@@ -658,7 +658,31 @@ export const FLAGS = {
     help: "keep checking until every signal is there, or --timeout",
     on: ["verify"],
   },
-  verifyOutput: outputFlag(["table", "json"], ["verify"]),
+  verifyFor: {
+    long: "for",
+    value: "<duration>",
+    help: "watch the signals for this long (e.g. 1h) and report, per VM and signal, coverage and the longest gap (with --wait, or run --verify: once they are all there)",
+    on: ["verify", "run"],
+  },
+  verifySince: {
+    long: "since",
+    value: "<duration>",
+    help: "the same over the window that just ended (e.g. --since 1h: the last hour), without waiting",
+    on: ["verify"],
+  },
+  verifyStep: {
+    long: "step",
+    value: "<duration>",
+    help: "with --for/--since: the time between points, about Prometheus' scrape interval (default 30s)",
+    on: ["verify", "run"],
+  },
+  verifyMaxGap: {
+    long: "max-gap",
+    value: "<duration>",
+    help: "with --for/--since: the longest a signal may be missing before the VM fails (default 2 steps)",
+    on: ["verify", "run"],
+  },
+  verifyOutput: outputFlag(["table", "json", "yaml"], ["verify"]),
 } satisfies Record<string, FlagDef>;
 
 /** Env vars read outside the settings table. */

@@ -65,17 +65,68 @@ function describeNetworkError(err: NodeJS.ErrnoException, ep: PrometheusEndpoint
   return `cannot reach ${where}: ${err.message}${code ? ` (${code})` : ""}; check the URL and that Prometheus is running`;
 }
 
+export interface QueryOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  maxBytes?: number;
+}
+
 /**
  * One instant query over the HTTP API (`GET /api/v1/query`): the vector result's samples.
  * 401/403/unreachable/bad query are PrometheusErrors naming the fix.
  */
-export function instantQuery(
+export async function instantQuery(
   ep: PrometheusEndpoint,
   promql: string,
-  options: { timeoutMs?: number; signal?: AbortSignal; maxBytes?: number } = {},
+  options: QueryOptions = {},
 ): Promise<Sample[]> {
-  const url = new URL(`${ep.url.replace(/\/+$/, "")}/api/v1/query`);
-  url.searchParams.set("query", promql);
+  const result = await apiQuery(ep, "query", { query: promql }, "vector", options);
+  return result.map((r) => {
+    const s = r as { metric?: Record<string, string>; value?: [number, string] };
+    return { labels: s.metric ?? {}, value: Number(s.value?.[1]) };
+  });
+}
+
+/** One series of a range query: its labels and (unix seconds, value) points in time order. */
+export interface Series {
+  labels: Record<string, string>;
+  points: [number, number][];
+}
+
+/** A range query (`GET /api/v1/query_range`) from `start` to `end` (unix seconds) every `step` seconds. */
+export async function rangeQuery(
+  ep: PrometheusEndpoint,
+  promql: string,
+  range: { start: number; end: number; stepSeconds: number },
+  options: QueryOptions = {},
+): Promise<Series[]> {
+  const result = await apiQuery(
+    ep,
+    "query_range",
+    { query: promql, start: String(range.start), end: String(range.end), step: String(range.stepSeconds) },
+    "matrix",
+    options,
+  );
+  return result.map((r) => {
+    const s = r as { metric?: Record<string, string>; values?: [number, string][] };
+    return {
+      labels: s.metric ?? {},
+      points: (s.values ?? []).map(([t, v]) => [Number(t), Number(v)] as [number, number]),
+    };
+  });
+}
+
+/** GET /api/v1/<endpoint>: the result of a `resultType` answer, or a PrometheusError naming the fix. */
+function apiQuery(
+  ep: PrometheusEndpoint,
+  endpoint: "query" | "query_range",
+  params: Record<string, string>,
+  resultType: "vector" | "matrix",
+  options: QueryOptions,
+): Promise<unknown[]> {
+  const promql = params.query ?? "";
+  const url = new URL(`${ep.url.replace(/\/+$/, "")}/api/v1/${endpoint}`);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   const isHttps = url.protocol === "https:";
   const transport = isHttps ? https : http;
   return new Promise((resolve, reject) => {
@@ -154,7 +205,7 @@ export function instantQuery(
           } else if (status === 404) {
             reject(
               new PrometheusError(
-                `${where} has no /api/v1/query (404): is this the Prometheus (or Thanos querier) base URL?`,
+                `${where} has no /api/v1/${endpoint} (404): is this the Prometheus (or Thanos querier) base URL?`,
                 "unreachable",
                 404,
               ),
@@ -167,20 +218,15 @@ export function instantQuery(
                 status,
               ),
             );
-          } else if (body.data?.resultType !== "vector") {
+          } else if (body.data?.resultType !== resultType) {
             reject(
               new PrometheusError(
-                `${where} returned a ${body.data?.resultType} for an instant vector query`,
+                `${where} returned a ${body.data?.resultType} where a ${resultType} was asked for: ${promql}`,
                 "bad-query",
               ),
             );
           } else {
-            resolve(
-              (body.data.result ?? []).map((r) => {
-                const s = r as { metric?: Record<string, string>; value?: [number, string] };
-                return { labels: s.metric ?? {}, value: Number(s.value?.[1]) };
-              }),
-            );
+            resolve(body.data.result ?? []);
           }
         });
       },

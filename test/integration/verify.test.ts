@@ -33,6 +33,21 @@ interface Report {
   unchecked: { vm: string }[];
 }
 
+interface SoakRow {
+  vm: string;
+  signal: string;
+  ok: boolean;
+  coverage: number;
+  longestGapSeconds: number;
+  longestGapAt?: string;
+  shown: string;
+}
+interface Soak {
+  mode: string;
+  complete: boolean;
+  results: SoakRow[];
+}
+
 const skip = havePrometheus() ? false : "prometheus is not installed (scripts/install-monitoring-tools.sh)";
 
 describe("virtwork verify against a real Prometheus scraping the simulator", { skip }, () => {
@@ -168,6 +183,91 @@ describe("virtwork verify against a real Prometheus scraping the simulator", { s
       `${prom.url}/api/v1/query?query=${encodeURIComponent(`sum(rate(kubevirt_vmi_storage_write_traffic_bytes_total{namespace="${broken}",name="virtwork-disk-0",drive="containerdisk"}[2m]))`)}`,
     ).then((r) => r.json() as Promise<{ data: { result: { value: [number, string] }[] } }>);
     assert.ok(Number(rootWrites.data.result[0]?.value[1]) > 0, "the silent VM's root disk still writes");
+  });
+
+  test("verify --since: the window that just ended, every VM × signal continuous, exit 0", async () => {
+    const res = await virtwork(
+      [
+        "verify",
+        "-n",
+        healthy,
+        "--run-id",
+        healthyRun.slice(0, 8),
+        "--prometheus-url",
+        prom.url,
+        "--since",
+        "20s",
+        "--step",
+        "2s",
+        "--max-gap",
+        "8s",
+        "-o",
+        "json",
+      ],
+      { kubeconfig, timeoutMs: 120_000 },
+    );
+    assert.equal(res.code, 0, res.stderr + res.stdout);
+    const report = parseJson<Report & { soak: Soak }>(res);
+    assert.equal(report.runId, healthyRun, "the short id resolved");
+    assert.equal(report.soak.mode, "since");
+    assert.equal(report.soak.results.length, 17);
+    for (const r of report.soak.results) {
+      assert.equal(r.ok, true, `${r.vm} ${r.signal}: ${r.shown}`);
+      assert.ok(r.coverage >= 0.9, `${r.vm} ${r.signal} coverage ${r.coverage}`);
+    }
+  });
+
+  test("verify --for: a VM silenced mid-window fails naming its gap; every other VM × signal stays continuous", async () => {
+    const metrics = endpoints[0] as MetricsEndpoint;
+    const silenced = "virtwork-cpu-0";
+    const pending = virtwork(
+      [
+        "verify",
+        "-n",
+        healthy,
+        "--run-id",
+        healthyRun,
+        "--prometheus-url",
+        prom.url,
+        "--for",
+        "50s",
+        "--step",
+        "2s",
+        "--max-gap",
+        "8s",
+        "-o",
+        "json",
+      ],
+      { kubeconfig, timeoutMs: 200_000 },
+    );
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await pause(12_000);
+    const silencedAt = Date.now();
+    metrics.setSilent(silenced, "guest");
+    await pause(24_000);
+    metrics.setSilent(silenced, undefined);
+    const res = await pending;
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(
+      res.stderr,
+      /^Error: 1 signal not continuous \(gap over 8s\): virtwork-cpu-0 vcpu \(\d+(\.\d)?%, longest gap \d+s at \S+Z\)/m,
+    );
+    const report = parseJson<Report & { soak: Soak }>(res);
+    assert.equal(report.soak.complete, true);
+    const bad = report.soak.results.filter((r) => !r.ok);
+    assert.deepEqual(
+      bad.map((r) => `${r.vm}/${r.signal}`),
+      [`${silenced}/vcpu`],
+    );
+    const gap = bad[0] as SoakRow;
+    // silent 24 s; the rate over 4 steps (8 s) needs a few seconds to fall and to rise again
+    assert.ok(gap.longestGapSeconds >= 10 && gap.longestGapSeconds <= 34, `gap ${gap.longestGapSeconds}s`);
+    const at = Date.parse(gap.longestGapAt ?? "");
+    assert.ok(
+      Math.abs(at - silencedAt) < 15_000,
+      `gap began ${gap.longestGapAt}, silenced ${new Date(silencedAt).toISOString()}`,
+    );
+    assert.ok(gap.coverage < 1 && gap.coverage > 0.3, `coverage ${gap.coverage}`);
   });
 
   test("an unreachable Prometheus is a clear error, exit 1", async () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { asSeconds } from "../../config/values.ts";
 import { usageErrorFrom } from "../../errors.ts";
 
 /** How `verify` reaches Prometheus and how long it keeps trying. */
@@ -13,6 +14,57 @@ export interface VerifySettings {
   timeoutSeconds: number;
   /** Seconds between rounds with --wait. */
   intervalSeconds: number;
+  /** --for / --since: the signals over a window instead of at one instant. */
+  soak?: SoakSettings;
+}
+
+export interface SoakSettings {
+  /** "for": the window starts now and is waited for; "since": it just ended. */
+  mode: "for" | "since";
+  seconds: number;
+  stepSeconds: number;
+  maxGapSeconds: number;
+}
+
+/** --for / --since with --step and --max-gap: durations, checked together (exit 2 naming the flag). */
+function soakSettings(flags: Record<string, unknown>, problems: string[]): SoakSettings | undefined {
+  const seconds = (flag: string): number | undefined => {
+    const raw = flags[flag];
+    if (raw === undefined) return undefined;
+    try {
+      return asSeconds(raw);
+    } catch (err) {
+      problems.push(`--${flag}: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  const forS = seconds("for");
+  const sinceS = seconds("since");
+  const step = seconds("step");
+  const maxGap = seconds("max-gap");
+  if (forS !== undefined && sinceS !== undefined) {
+    problems.push("--for and --since: give one (--for watches from now on, --since looks back)");
+    return undefined;
+  }
+  const window = forS ?? sinceS;
+  if (window === undefined) {
+    if (step !== undefined || maxGap !== undefined)
+      problems.push("--step and --max-gap go with --for or --since (e.g. verify --for 1h --max-gap 2m)");
+    return undefined;
+  }
+  const stepSeconds = step ?? 30;
+  if (stepSeconds * 2 > window) {
+    problems.push(
+      `--step: ${stepSeconds}s leaves fewer than 2 points in a ${window}s window; use a shorter step`,
+    );
+    return undefined;
+  }
+  return {
+    mode: forS !== undefined ? "for" : "since",
+    seconds: window,
+    stepSeconds,
+    maxGapSeconds: maxGap ?? 2 * stepSeconds,
+  };
 }
 
 const RUN_ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
@@ -89,6 +141,8 @@ export function verifySettings(input: {
     problems.push(
       "--prometheus-token and --prometheus-ca go with --prometheus-url (the discovered Thanos querier uses the kubeconfig's credentials)",
     );
+  const soak = soakSettings(flags, problems);
+  if (soak) settings.soak = soak;
   if (problems.length) throw usageErrorFrom(problems);
   return settings;
 }

@@ -13,6 +13,8 @@ export interface SignalQuery {
   workload: string;
   signal: Signal;
   vms: string[];
+  /** The series selector of these VMs (namespace, name), for other forms of the query. */
+  matchers: string[];
   promql: string;
 }
 
@@ -51,7 +53,7 @@ export function planVerify(
     for (const signal of signals) {
       checks.push({ vm, signal });
       const key = `${vm.workload}\0${signal.name}`;
-      const group = groups.get(key) ?? { workload: vm.workload, signal, vms: [], promql: "" };
+      const group = groups.get(key) ?? { workload: vm.workload, signal, vms: [], matchers: [], promql: "" };
       group.vms.push(vm.name);
       groups.set(key, group);
     }
@@ -59,7 +61,8 @@ export function planVerify(
   for (const q of groups.values()) {
     const names =
       q.vms.length === 1 ? [eq("name", q.vms[0] ?? "")] : [re("name", q.vms.map(escapeRegex).join("|"))];
-    q.promql = signalExpr(q.signal, [eq("namespace", namespace), ...names], ["namespace", "name"]);
+    q.matchers = [eq("namespace", namespace), ...names];
+    q.promql = signalExpr(q.signal, q.matchers, ["namespace", "name"]);
   }
   return { checks, queries: [...groups.values()], unchecked };
 }

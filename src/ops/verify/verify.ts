@@ -7,17 +7,19 @@
 import { loadConfig } from "../../config/load.ts";
 import { settingFlags } from "../../config/settings.ts";
 import { discoverThanosQuerier, NoPrometheusError } from "../../kube/monitoring.ts";
-import { instantQuery, type PrometheusEndpoint, PrometheusError } from "../../kube/prometheus.ts";
+import { instantQuery, type PrometheusEndpoint, PrometheusError, rangeQuery } from "../../kube/prometheus.ts";
 import { openSession } from "../../kube/session.ts";
 import type { Logger } from "../../log/logger.ts";
 import { openCatalog } from "../../workloads/catalog/source.ts";
 import type { Registry } from "../../workloads/registry.ts";
+import { signalExpr } from "../../workloads/signals.ts";
 import type { Workload } from "../../workloads/types.ts";
 import { forEachLimit } from "../context.ts";
 import { resolveRunId } from "../run-id.ts";
 import { listStatus, type VmRow } from "../status.ts";
-import { verifySettings } from "./settings.ts";
-import { type CheckResult, evaluate, planVerify } from "./targets.ts";
+import { type SoakSettings, verifySettings } from "./settings.ts";
+import { formatDuration, type SoakResult, type SoakWindow, soakResults } from "./soak.ts";
+import { type CheckResult, evaluate, planVerify, type VerifyPlan } from "./targets.ts";
 
 export interface VerifyInput {
   flags: Record<string, unknown>;
@@ -44,6 +46,21 @@ export interface VerifyReport {
   ok: boolean;
   rounds: number;
   elapsedSeconds: number;
+  /** --for / --since: each VM × signal over the window. */
+  soak?: SoakReport;
+}
+
+export interface SoakReport {
+  mode: "for" | "since";
+  /** ISO times of the window sampled (with --for cut short by Ctrl-C: up to then) */
+  start: string;
+  end: string;
+  stepSeconds: number;
+  maxGapSeconds: number;
+  /** false: Ctrl-C ended the --for window early */
+  complete: boolean;
+  results: SoakResult[];
+  ok: boolean;
 }
 
 /** Verify found nothing to check, or could not ask Prometheus: a runtime failure (exit 1). */
@@ -53,11 +70,14 @@ export class VerifyError extends Error {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
       clearTimeout(t);
+      signal?.removeEventListener("abort", done);
       resolve();
-    });
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
 }
 
@@ -150,7 +170,7 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
       if ((ok && !transient) || !settings.wait || timedOut || input.signal?.aborted) {
         // still failing at the deadline: the unreachable Prometheus is the news, not the table
         if (transient) throw transient;
-        return {
+        const instant: VerifyReport = {
           namespace: config.namespace,
           ...(settings.runId ? { runId: settings.runId } : {}),
           prometheus: { url: endpoint.url, source: endpoint.source },
@@ -160,10 +180,91 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
           rounds,
           elapsedSeconds: Math.round((Date.now() - started) / 1000),
         };
+        if (!settings.soak) return instant;
+        // --wait (run --verify) that timed out: the signals never all came; no window to watch
+        if (settings.wait && !instant.ok) return instant;
+        const soak = await soakWindow(endpoint, plan, settings.soak, input);
+        return { ...instant, soak, ok: instant.ok && soak.ok };
       }
       await sleep(settings.intervalSeconds * 1000, input.signal);
     }
   } finally {
     session.close();
   }
+}
+
+/**
+ * --for: the window starts now; every step (at least every 10 s) the range so far is asked for
+ * again, for progress and so that Ctrl-C reports what was sampled. --since: the window that
+ * just ended, asked for once. The VMs are the ones the instant check found.
+ */
+async function soakWindow(
+  endpoint: PrometheusEndpoint,
+  plan: VerifyPlan,
+  soak: SoakSettings,
+  input: VerifyInput,
+): Promise<SoakReport> {
+  const now = () => Math.floor(Date.now() / 1000);
+  const start = soak.mode === "for" ? now() : now() - soak.seconds;
+  const end = soak.mode === "for" ? start + soak.seconds : now();
+  const queries = soakQueries(plan, soak.stepSeconds);
+  const sample = async (upTo: number): Promise<SoakResult[]> => {
+    const window: SoakWindow = {
+      start,
+      end: upTo,
+      stepSeconds: soak.stepSeconds,
+      maxGapSeconds: soak.maxGapSeconds,
+    };
+    const series = new Map<string, Map<string, [number, number][]>>();
+    // not aborted by Ctrl-C: the last sample after it is the report
+    await forEachLimit(queries, 4, new AbortController().signal, async (q) => {
+      const got = await rangeQuery(endpoint, q.promql, { start, end: upTo, stepSeconds: soak.stepSeconds });
+      series.set(q.key, new Map(got.map((g) => [g.labels.name ?? "", g.points])));
+    });
+    return soakResults(plan, series, window);
+  };
+  let upTo = soak.mode === "for" ? start : end;
+  let results: SoakResult[] = [];
+  if (soak.mode === "for") {
+    while (upTo < end && !input.signal?.aborted) {
+      await sleep(Math.max(10, soak.stepSeconds) * 1000, input.signal);
+      if (input.signal?.aborted) break;
+      upTo = Math.min(now(), end);
+      results = await sample(upTo);
+      const good = results.filter((r) => r.ok).length;
+      const worst = [...results].sort((a, b) => b.longestGapSeconds - a.longestGapSeconds)[0];
+      input.progress?.(
+        `verify --for: ${formatDuration(upTo - start)} of ${formatDuration(soak.seconds)} · ${good}/${results.length} continuous${worst?.longestGapSeconds ? ` · longest gap ${formatDuration(worst.longestGapSeconds)} (${worst.vm} ${worst.signal})` : ""}`,
+      );
+    }
+    upTo = Math.min(now(), end);
+    if (upTo - start >= soak.stepSeconds) results = await sample(upTo);
+  } else {
+    results = await sample(end);
+  }
+  const complete = upTo >= end;
+  return {
+    mode: soak.mode,
+    start: new Date(start * 1000).toISOString(),
+    end: new Date(upTo * 1000).toISOString(),
+    stepSeconds: soak.stepSeconds,
+    maxGapSeconds: soak.maxGapSeconds,
+    complete,
+    results,
+    ok: results.length > 0 && results.every((r) => r.ok),
+  };
+}
+
+/**
+ * The plan's queries for a window: a rate over the signal's own window would hide any gap
+ * shorter than it (2m by default), so a signal without a window of its own is rated over four
+ * steps (two scrapes at least) here.
+ */
+function soakQueries(plan: VerifyPlan, stepSeconds: number): { key: string; promql: string }[] {
+  return plan.queries.map((q) => ({
+    key: `${q.workload}\0${q.signal.name}`,
+    promql: q.signal.window
+      ? q.promql
+      : signalExpr({ ...q.signal, window: `${4 * stepSeconds}s` }, q.matchers, ["namespace", "name"]),
+  }));
 }
