@@ -32,54 +32,28 @@ describe("verify --for / --since: a signal over a window", () => {
     assert.equal(s.high, 5);
   });
   it("a verdict that can fail: past --max-gap is not ok, named with its coverage and gap", () => {
-    const plan: VerifyPlan = {
-      checks: [
-        {
-          vm: {
-            namespace: "ns",
-            runId: "r",
-            name: "cpu-0",
-            workload: "cpu",
-            role: "",
-            phase: "Running",
-            node: "",
-            ip: "",
-            createdAt: "",
-          },
-          signal: {
-            name: "vcpu",
-            description: "vCPU time",
-            metric: "m",
-            kind: "rate",
-            min: 1,
-            unit: "cores",
-          },
-        },
-        {
-          vm: {
-            namespace: "ns",
-            runId: "r",
-            name: "cpu-1",
-            workload: "cpu",
-            role: "",
-            phase: "Running",
-            node: "",
-            ip: "",
-            createdAt: "",
-          },
-          signal: {
-            name: "vcpu",
-            description: "vCPU time",
-            metric: "m",
-            kind: "rate",
-            min: 1,
-            unit: "cores",
-          },
-        },
-      ],
-      queries: [],
-      unchecked: [],
-    };
+    const check = (name: string) => ({
+      vm: {
+        namespace: "ns",
+        runId: "r",
+        name,
+        workload: "cpu",
+        role: "",
+        phase: "Running",
+        node: "",
+        ip: "",
+        createdAt: "",
+      },
+      signal: {
+        name: "vcpu",
+        description: "vCPU time",
+        metric: "m",
+        kind: "rate" as const,
+        min: 1,
+        unit: "cores" as const,
+      },
+    });
+    const plan: VerifyPlan = { checks: [check("cpu-0"), check("cpu-1")], queries: [], unchecked: [] };
     const series = new Map([
       [
         "cpu\0vcpu",
