@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import type { SshAccess } from "../cloudinit/cloud-config.ts";
 import { hashPassword } from "../cloudinit/password.ts";
 import { UsageError } from "../errors.ts";
 import type { contextNamespace } from "../kube/context-namespace.ts";
 import type { Quantity } from "../util/quantity.ts";
+import { readTextFile } from "../util/text-file.ts";
 import type { CatalogSource } from "../workloads/catalog/source.ts";
 import { isStockImage } from "../workloads/golden.ts";
 import { chooseGuest, type GuestOsName } from "../workloads/guest.ts";
@@ -107,7 +107,7 @@ export interface LoadResult {
  */
 export function loadConfig(input: LoadInput): LoadResult {
   const { flags, env } = input;
-  const readFile = input.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const readFile = input.readFile ?? ((p: string) => readTextFile(p));
   const warnings: string[] = [];
   const file = openConfigFile(flags, env, readFile);
   const layers = new SettingLayers(flags, env, file);
@@ -138,7 +138,8 @@ export function loadConfig(input: LoadInput): LoadResult {
     ...(kubeconfig !== undefined ? { kubeconfig } : {}),
     ...(context !== undefined ? { context } : {}),
     env,
-    readFile,
+    // (kubeconfig files have their own, larger bound: the default reader of contextNamespace)
+    ...(input.readFile ? { readFile } : {}),
     sources,
     problems,
     ...(input.contextNamespace ? { lookup: input.contextNamespace } : {}),

@@ -5,10 +5,11 @@
  * any request: a missing certificate, key, CA or token file, a server or proxy URL that does not
  * parse, an exec plugin that is not installed — each is bad input naming the file and field.
  */
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { UsageError } from "../errors.ts";
+import { MAX_KUBECONFIG_BYTES, readTextFile } from "../util/text-file.ts";
 
 export interface RawCluster {
   server?: string;
@@ -80,7 +81,7 @@ export function mergeKubeconfigs(files: string[], field: string): MergedKubeconf
       "current-context"?: string;
     };
     try {
-      doc = (parse(readFileSync(file, "utf8")) ?? {}) as typeof doc;
+      doc = (parse(readTextFile(file, MAX_KUBECONFIG_BYTES)) ?? {}) as typeof doc;
     } catch (err) {
       throw new UsageError(
         `${field}: cannot read kubeconfig ${file}: ${(err as Error).message.split("\n")[0]}`,

@@ -3,10 +3,10 @@
  * naming the field, nothing on stdout, never a stack trace).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -18,8 +18,10 @@ interface Case {
   /** Arguments after `virtwork`; `{dir}` is replaced by the temp dir holding `files`. */
   args: string[];
   env?: Record<string, string>;
-  /** Files written into the temp dir before the case runs, by name. */
-  files?: Record<string, string>;
+  /** Files written into the temp dir before the case runs, by (relative) name. */
+  files?: Record<string, string | Buffer>;
+  /** Named pipes made in the temp dir before the case runs (nobody ever writes to them). */
+  fifos?: string[];
   /** Substrings the error line must contain (the field, and what is wrong). */
   expect: string[];
   /** A known bug: the case runs but does not fail the suite (see the report). */
@@ -769,7 +771,90 @@ const ISSUE_15: Case[] = [
   },
 ];
 
+const VERIFY = ["verify", "--prometheus-url", "http://127.0.0.1:9"];
+
+/** Files named by the user: regular files only, at most 1 MiB, UTF-8 text (never a hang). */
+const INPUT_FILES: Case[] = [
+  {
+    name: "--config is a FIFO",
+    args: [...DRY, "--config", "{dir}/config.fifo"],
+    fifos: ["config.fifo"],
+    expect: ["--config", "config.fifo", "FIFO", "not a regular file"],
+  },
+  {
+    name: "VIRTWORK_CONFIG is /dev/zero",
+    args: DRY,
+    env: { VIRTWORK_CONFIG: "/dev/zero" },
+    expect: ["VIRTWORK_CONFIG", "/dev/zero", "character device, not a regular file"],
+  },
+  {
+    name: "history --config is a FIFO",
+    args: ["history", "--config", "{dir}/hist-config.fifo"],
+    fifos: ["hist-config.fifo"],
+    expect: ["--config", "FIFO"],
+  },
+  {
+    name: "--config over 1 MiB",
+    args: [...DRY, "--config", "{dir}/big.yaml"],
+    files: { "big.yaml": `# ${"x".repeat(1024 * 1024)}\n` },
+    expect: ["--config", "big.yaml", "larger than 1 MiB"],
+  },
+  {
+    name: "--ssh-password-file is a FIFO",
+    args: [...DRY, "--ssh-password-file", "{dir}/pw.fifo"],
+    fifos: ["pw.fifo"],
+    expect: ["--ssh-password-file", "pw.fifo", "FIFO", "not a regular file"],
+  },
+  {
+    name: "VIRTWORK_SSH_PASSWORD_FILE is /dev/zero",
+    args: DRY,
+    env: { VIRTWORK_SSH_PASSWORD_FILE: "/dev/zero" },
+    expect: ["VIRTWORK_SSH_PASSWORD_FILE", "/dev/zero", "character device"],
+  },
+  {
+    name: "ssh-password-file: /dev/zero in the config file",
+    ...cfg("pwzero.yaml", "ssh-password-file: /dev/zero\n"),
+    expect: ["pwzero.yaml: ssh-password-file", "/dev/zero", "character device"],
+  },
+  {
+    name: "--ssh-password-file that is not UTF-8",
+    args: [...DRY, "--ssh-password-file", "{dir}/latin1-pw"],
+    files: { "latin1-pw": Buffer.from([0x70, 0xe4, 0x73, 0x73, 0x77, 0x6f, 0x72, 0x64, 0x0a]) },
+    expect: ["--ssh-password-file", "latin1-pw", "not UTF-8"],
+  },
+  {
+    name: "--ssh-key-file is /dev/zero",
+    args: [...DRY, "--ssh-key-file", "/dev/zero"],
+    expect: ["--ssh-key-file", "/dev/zero", "character device"],
+  },
+  {
+    name: "--kubeconfig is a FIFO",
+    args: ["status", "--kubeconfig", "{dir}/kc.fifo"],
+    fifos: ["kc.fifo"],
+    expect: ["--kubeconfig", "kc.fifo", "FIFO"],
+  },
+  {
+    name: "a catalog manifest that is a FIFO",
+    args: [...DRY, "--catalog-dir", "{dir}/fifo-catalog", "--from-catalog", "piped"],
+    fifos: ["fifo-catalog/piped/workload.yaml"],
+    expect: ["workload.yaml", "FIFO"],
+  },
+  {
+    name: "verify --prometheus-ca is a FIFO",
+    args: [...VERIFY, "--prometheus-ca", "{dir}/ca.fifo"],
+    fifos: ["ca.fifo"],
+    expect: ["--prometheus-ca", "ca.fifo", "FIFO"],
+  },
+  {
+    name: "VIRTWORK_PROMETHEUS_CA is /dev/zero",
+    args: VERIFY,
+    env: { VIRTWORK_PROMETHEUS_CA: "/dev/zero" },
+    expect: ["VIRTWORK_PROMETHEUS_CA", "/dev/zero", "character device"],
+  },
+];
+
 const SUITES: [string, Case[]][] = [
+  ["files named by the user", INPUT_FILES],
   ["flags", FLAGS],
   ["workload names", NAMES],
   ["commands and unknown flags", COMMANDS],
@@ -791,14 +876,22 @@ function caseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function runCase(c: Case): void {
-  for (const [name, content] of Object.entries(c.files ?? {})) writeFileSync(join(dir, name), content);
+  for (const [name, content] of Object.entries(c.files ?? {})) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
+  for (const name of c.fifos ?? []) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    if (!existsSync(join(dir, name))) execFileSync("mkfifo", [join(dir, name)]);
+  }
   const args = c.args.map((a) => a.replaceAll("{dir}", dir));
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: dir,
     env: caseEnv(c.env),
     encoding: "utf8",
     input: "",
-    timeout: 30_000,
+    // Bad input is refused at once; a case that waits (on a FIFO, a device) is a failure.
+    timeout: 10_000,
   });
   const shown = `virtwork ${args.join(" ")}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
   assert.equal(r.status, 2, `exit code 2 for ${shown}`);

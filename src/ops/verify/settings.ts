@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { usageErrorFrom } from "../../errors.ts";
+import { readTextFile } from "../../util/text-file.ts";
 
 /** How `verify` reaches Prometheus and how long it keeps trying. */
 export interface VerifySettings {
@@ -74,15 +74,16 @@ export function verifySettings(input: {
   }
   const [ca, caField] = pick("prometheus-ca", "VIRTWORK_PROMETHEUS_CA");
   if (ca !== undefined) {
+    let pem: string | undefined;
     try {
-      const pem = readFileSync(ca, "utf8");
+      pem = readTextFile(ca);
+    } catch (err) {
+      problems.push(`${caField}: cannot read ${ca}: ${(err as Error).message}`);
+    }
+    if (pem !== undefined) {
       if (!pem.includes("-----BEGIN CERTIFICATE-----"))
         problems.push(`${caField}: ${ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
       else settings.prometheusCa = pem;
-    } catch (err) {
-      problems.push(
-        `${caField}: cannot read ${ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
     }
   }
   if ((settings.prometheusToken || settings.prometheusCa) && !settings.prometheusUrl)

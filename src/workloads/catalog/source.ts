@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../../errors.ts";
 import { didYouMean } from "../../util/suggest.ts";
+import { readTextFile, TextFileProblem } from "../../util/text-file.ts";
 import { BUILTIN_WORKLOADS } from "../registry.ts";
 import { type EntryFiles, entryNameProblem, MANIFEST_FILE, parseEntry } from "./entry.ts";
 import { CatalogError } from "./problems.ts";
@@ -22,6 +23,7 @@ export interface CatalogSource {
 const BUILTIN_NAMES: ReadonlySet<string> = new Set(BUILTIN_WORKLOADS.map((w) => w.name));
 
 function reason(err: unknown): string {
+  if (err instanceof TextFileProblem) return err.message;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return "no such file or directory";
   if (code === "EACCES") return "permission denied";
@@ -42,7 +44,7 @@ export function readEntryFiles(dir: string, name: string): EntryFiles {
   const entryDir = join(dir, name);
   const read = (file: string) => {
     try {
-      return readFileSync(join(entryDir, file), "utf8");
+      return readTextFile(join(entryDir, file));
     } catch (err) {
       throw new CatalogError(name, [{ file: join(entryDir, file), message: `cannot read: ${reason(err)}` }]);
     }
