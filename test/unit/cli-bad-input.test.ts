@@ -771,6 +771,7 @@ const ISSUE_15: Case[] = [
   },
 ];
 
+const PEM_BAD = "-----BEGIN CERTIFICATE-----\nMIIBnotbase64atall\n-----END CERTIFICATE-----\n";
 const VERIFY = ["verify", "--prometheus-url", "http://127.0.0.1:9"];
 
 /** Files named by the user: regular files only, at most 1 MiB, UTF-8 text (never a hang). */
@@ -850,6 +851,28 @@ const INPUT_FILES: Case[] = [
     args: VERIFY,
     env: { VIRTWORK_PROMETHEUS_CA: "/dev/zero" },
     expect: ["VIRTWORK_PROMETHEUS_CA", "/dev/zero", "character device"],
+  },
+  {
+    name: "verify --prometheus-ca with a certificate that does not parse",
+    args: [...VERIFY, "--prometheus-ca", "{dir}/bad-ca.pem"],
+    files: { "bad-ca.pem": PEM_BAD },
+    expect: ["--prometheus-ca", "bad-ca.pem", "does not parse"],
+  },
+  {
+    // caught before the VMs are created, not when verify starts after them
+    name: "run --verify --prometheus-ca with a certificate that does not parse",
+    args: [
+      "run",
+      "-w",
+      "cpu",
+      "--verify",
+      "--prometheus-url",
+      "http://127.0.0.1:9",
+      "--prometheus-ca",
+      "{dir}/bad-ca2.pem",
+    ],
+    files: { "bad-ca2.pem": PEM_BAD },
+    expect: ["--prometheus-ca", "bad-ca2.pem", "does not parse"],
   },
 ];
 

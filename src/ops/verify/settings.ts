@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import { usageErrorFrom } from "../../errors.ts";
 import { readTextFile } from "../../util/text-file.ts";
 
@@ -81,8 +82,8 @@ export function verifySettings(input: {
       problems.push(`${caField}: cannot read ${ca}: ${(err as Error).message}`);
     }
     if (pem !== undefined) {
-      if (!pem.includes("-----BEGIN CERTIFICATE-----"))
-        problems.push(`${caField}: ${ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+      const problem = caBundleProblem(pem);
+      if (problem) problems.push(`${caField}: ${ca} ${problem}`);
       else settings.prometheusCa = pem;
     }
   }
@@ -92,4 +93,24 @@ export function verifySettings(input: {
     );
   if (problems.length) throw usageErrorFrom(problems);
   return settings;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * What is wrong with a PEM CA bundle, or undefined: every certificate in it must parse (a
+ * truncated or mangled one would only fail in the TLS handshake, after the cluster calls).
+ */
+function caBundleProblem(pem: string): string | undefined {
+  const begun = pem.split("-----BEGIN CERTIFICATE-----").length - 1;
+  if (!begun) return "holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)";
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  for (let i = 0; i < begun; i++) {
+    try {
+      new X509Certificate(blocks[i] ?? "");
+    } catch {
+      return `holds a certificate that does not parse (certificate ${i + 1} of ${begun}); give the PEM CA bundle that signed the Prometheus certificate`;
+    }
+  }
+  return undefined;
 }

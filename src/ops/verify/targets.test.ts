@@ -165,6 +165,11 @@ describe("verifySettings", () => {
       /--prometheus-ca: cannot read \/nonexistent\/ca.pem: no such file/,
     ],
     ["a token without a URL", { "prometheus-token": "abc" }, /go with --prometheus-url/],
+    [
+      "a CA file that is not a certificate",
+      { "prometheus-url": "http://p", "prometheus-ca": "/proc/self/status" },
+      /--prometheus-ca: \/proc\/self\/status holds no PEM certificate/,
+    ],
     ["a run id that is no label value", { "run-id": "a b" }, /--run-id: "a b" is not a run id/],
   ];
   for (const [what, flags, expected] of BAD) {
