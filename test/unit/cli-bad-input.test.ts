@@ -876,7 +876,32 @@ const INPUT_FILES: Case[] = [
   },
 ];
 
+/** Config-file values are the text written, so YAML's number spellings are refused like a flag's. */
+const YAML_TEXT: Case[] = [
+  {
+    name: "vm-count: 0x10 in the file",
+    ...cfg("hex.yaml", "vm-count: 0x10\n"),
+    expect: ["vm-count", '"0x10"'],
+  },
+  {
+    name: "cpu-cores: 1e1 in the file",
+    ...cfg("exp.yaml", "cpu-cores: 1e1\n"),
+    expect: ["cpu-cores", '"1e1"'],
+  },
+  {
+    name: "ssh-user: 0123 in the file, quoted as written",
+    ...cfg("user0.yaml", "ssh-user: 0123\nssh-password: pw-12345\n"),
+    expect: ["ssh-user", '"0123"'],
+  },
+  {
+    name: "a param written in hex in the file",
+    ...cfg("phex.yaml", "workloads:\n  cpu:\n    params:\n      cpu-load-percent: 0x32\n"),
+    expect: ["workloads.cpu.params.cpu-load-percent", '"0x32"'],
+  },
+];
+
 const SUITES: [string, Case[]][] = [
+  ["config file values as written", YAML_TEXT],
   ["files named by the user", INPUT_FILES],
   ["flags", FLAGS],
   ["workload names", NAMES],
