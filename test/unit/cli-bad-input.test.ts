@@ -24,6 +24,10 @@ interface Case {
   fifos?: string[];
   /** Substrings the error line must contain (the field, and what is wrong). */
   expect: string[];
+  /** Substrings stderr must not contain (secrets the input held). */
+  hide?: string[];
+  /** Paths under the temp dir that must not exist afterwards (nothing is created). */
+  absent?: string[];
   /** A known bug: the case runs but does not fail the suite (see the report). */
   todo?: string;
 }
@@ -900,7 +904,66 @@ const YAML_TEXT: Case[] = [
   },
 ];
 
+/** A kubeconfig whose server refuses connections: a case that gets past validation fails with exit 1. */
+const UNREACHABLE_KUBECONFIG = [
+  "apiVersion: v1",
+  "kind: Config",
+  "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:9'}}]",
+  "users: [{name: u, user: {token: abc}}]",
+  "contexts: [{name: x, context: {cluster: c, user: u}}]",
+  "current-context: x",
+  "",
+].join("\n");
+
+/** The audit database: only the schemes it supports; a named one that is missing is not "no runs". */
+const AUDIT_DB: Case[] = [
+  {
+    name: "--audit-db with a mysql:// URL",
+    args: [...DRY, "--audit-db", "mysql://x/y"],
+    expect: ["--audit-db", '"mysql://x/y"', "mysql:// URL", "postgres://", "SQLite file"],
+    absent: ["mysql:"],
+  },
+  {
+    name: "VIRTWORK_AUDIT_DB with a mysql:// URL creates nothing",
+    args: ["run", "-w", "cpu", "--dry-run=server", "--kubeconfig", "{dir}/unreachable.kubeconfig"],
+    env: { VIRTWORK_AUDIT_DB: "mysql://x/y" },
+    files: { "unreachable.kubeconfig": UNREACHABLE_KUBECONFIG },
+    expect: ["VIRTWORK_AUDIT_DB", "mysql:// URL", "postgresql://"],
+    absent: ["mysql:"],
+  },
+  {
+    name: "audit-db: sqlite:// in the config file",
+    ...cfg("sqliteurl.yaml", "audit-db: sqlite://audit.db\n"),
+    expect: ["sqliteurl.yaml: audit-db", "sqlite:// URL", "path of a SQLite file"],
+  },
+  {
+    name: "history --audit-db with credentials in an unsupported URL",
+    args: ["history", "--audit-db", "mysql://app:s3cret-pw@db.example/audit"],
+    expect: ["--audit-db", "mysql://app:***@db.example/audit"],
+    hide: ["s3cret-pw"],
+  },
+  {
+    name: "history --audit-db that does not exist",
+    args: ["history", "--audit-db", "{dir}/no-such.db"],
+    expect: ["--audit-db", "no-such.db", "does not exist"],
+    absent: ["no-such.db"],
+  },
+  {
+    name: "history VIRTWORK_AUDIT_DB that does not exist",
+    args: ["history"],
+    env: { VIRTWORK_AUDIT_DB: "/nonexistent/audit.db" },
+    expect: ["VIRTWORK_AUDIT_DB", "/nonexistent/audit.db", "does not exist"],
+  },
+  {
+    name: "history show with a config-file audit-db that does not exist",
+    args: ["history", "show", "3f2a9c1e", "--config", "{dir}/histdb.yaml"],
+    files: { "histdb.yaml": "audit-db: no-such-2.db\n" },
+    expect: ["histdb.yaml: audit-db", "no-such-2.db", "does not exist"],
+  },
+];
+
 const SUITES: [string, Case[]][] = [
+  ["audit database", AUDIT_DB],
   ["config file values as written", YAML_TEXT],
   ["files named by the user", INPUT_FILES],
   ["flags", FLAGS],
@@ -955,6 +1018,9 @@ function runCase(c: Case): void {
     `no internals: ${line}`,
   );
   for (const part of c.expect) assert.ok(line.includes(part), `names ${JSON.stringify(part)}: ${line}`);
+  for (const secret of c.hide ?? [])
+    assert.ok(!r.stderr.includes(secret), `does not echo ${secret}: ${line}`);
+  for (const path of c.absent ?? []) assert.ok(!existsSync(join(dir, path)), `${path} was not created`);
 }
 
 describe("virtwork bad input (built CLI): exit 2, one Error line naming the field", () => {
