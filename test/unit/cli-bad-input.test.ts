@@ -962,7 +962,57 @@ const AUDIT_DB: Case[] = [
   },
 ];
 
+/** An empty param value is a value forgotten, not the default (cpu-load-percent= ran at 100 %). */
+const EMPTY_PARAMS: Case[] = [
+  {
+    name: "--params with an empty value",
+    args: [...DRY, "--params", "cpu.cpu-load-percent="],
+    expect: ["--params cpu.cpu-load-percent", "empty value", 'default ("100")'],
+  },
+  {
+    name: "--params pair list with an empty first value",
+    args: [...DRY, "--params", "cpu.cpu-load-percent=,cpu.cpu-method=all"],
+    expect: ["--params cpu.cpu-load-percent", "empty value"],
+  },
+  {
+    name: "VIRTWORK_PARAMS with an empty value",
+    args: DRY,
+    env: { VIRTWORK_PARAMS: "cpu.cpu-load-percent=" },
+    expect: ["VIRTWORK_PARAMS cpu.cpu-load-percent", "empty value"],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_CPU_PARAMS with an empty value",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_CPU_PARAMS: "cpu-load-percent=" },
+    expect: ["VIRTWORK_WORKLOAD_CPU_PARAMS cpu.cpu-load-percent", "empty value"],
+  },
+  {
+    name: "a param without a value in the file",
+    ...cfg("pnull.yaml", "workloads:\n  cpu:\n    params:\n      cpu-load-percent:\n"),
+    expect: ["pnull.yaml: workloads.cpu.params.cpu-load-percent", "empty value"],
+  },
+  {
+    name: "a param with an empty string in the file",
+    ...cfg("pempty.yaml", 'workloads:\n  cpu:\n    params:\n      cpu-load-percent: ""\n'),
+    expect: ["workloads.cpu.params.cpu-load-percent", "empty value"],
+  },
+  {
+    name: "an empty value for a catalog entry's param",
+    args: [
+      ...DRY,
+      "--catalog-dir",
+      join(ROOT, "catalog"),
+      "--from-catalog",
+      "redis-bench",
+      "--params",
+      "redis-bench.num-clients=",
+    ],
+    expect: ["--params redis-bench.num-clients", "empty value", 'default ("10")'],
+  },
+];
+
 const SUITES: [string, Case[]][] = [
+  ["empty param values", EMPTY_PARAMS],
   ["audit database", AUDIT_DB],
   ["config file values as written", YAML_TEXT],
   ["files named by the user", INPUT_FILES],
