@@ -1011,7 +1011,30 @@ const EMPTY_PARAMS: Case[] = [
   },
 ];
 
+/** Echoed input never shows a URL's password; a value from the environment names its variable. */
+const ECHO_AND_ORIGIN: Case[] = [
+  {
+    name: "too many arguments echoing a postgres:// URL with a password",
+    args: ["history", "postgres://app:s3cret-pw@db.example/virtwork"],
+    expect: ["too many arguments", "postgres://app:***@db.example/virtwork"],
+    hide: ["s3cret-pw"],
+  },
+  {
+    name: "too many arguments to status, the URL second",
+    args: ["status", "extra", "postgresql://u:pw-xyz-123@h/d"],
+    expect: ["too many arguments", "postgresql://u:***@h/d"],
+    hide: ["pw-xyz-123"],
+  },
+  {
+    name: "an unknown option holding a URL with a password",
+    args: [...DRY, "--audit-dbb=postgres://app:s3cret-pw@db/x"],
+    expect: ["--audit-dbb"],
+    hide: ["s3cret-pw"],
+  },
+];
+
 const SUITES: [string, Case[]][] = [
+  ["echoed input and where a value came from", ECHO_AND_ORIGIN],
   ["empty param values", EMPTY_PARAMS],
   ["audit database", AUDIT_DB],
   ["config file values as written", YAML_TEXT],
