@@ -8,6 +8,10 @@ import { mergeKubeconfigs, validateContext } from "./kubeconfig.ts";
 export interface ConnectionSettings {
   kubeconfig?: string;
   context?: string;
+  /** Where `kubeconfig` came from, for messages (default `--kubeconfig`). */
+  kubeconfigField?: string;
+  /** Where `context` came from, for messages (default `--context`). */
+  contextField?: string;
   env: Record<string, string | undefined>;
 }
 
@@ -49,8 +53,8 @@ export async function connect(settings: ConnectionSettings): Promise<Connection>
   let field: string;
   let source: string;
   if (settings.kubeconfig) {
-    files = [exists(settings.kubeconfig, "--kubeconfig")];
-    field = "--kubeconfig";
+    field = settings.kubeconfigField ?? "--kubeconfig";
+    files = [exists(settings.kubeconfig, field)];
     source = settings.kubeconfig;
   } else if (envPaths.length) {
     files = envPaths.filter((p) => existsSync(p));
@@ -84,7 +88,7 @@ export async function connect(settings: ConnectionSettings): Promise<Connection>
   if (settings.context) {
     if (!contextNames.includes(settings.context)) {
       throw new UsageError(
-        `--context: context "${settings.context}" is not in ${source}; available: ${contextNames.join(", ") || "none"}`,
+        `${settings.contextField ?? "--context"}: context "${settings.context}" is not in ${source}; available: ${contextNames.join(", ") || "none"}`,
       );
     }
     contextName = settings.context;

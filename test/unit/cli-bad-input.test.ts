@@ -1031,6 +1031,38 @@ const ECHO_AND_ORIGIN: Case[] = [
     expect: ["--audit-dbb"],
     hide: ["s3cret-pw"],
   },
+  {
+    name: "VIRTWORK_CONTEXT naming a context the kubeconfig lacks",
+    args: ["status", "--kubeconfig", "{dir}/ctx.kubeconfig"],
+    env: { VIRTWORK_CONTEXT: "nope" },
+    files: { "ctx.kubeconfig": UNREACHABLE_KUBECONFIG },
+    expect: ["VIRTWORK_CONTEXT", 'context "nope"', "available: x"],
+  },
+  {
+    name: "context: in the config file naming a context the kubeconfig lacks",
+    args: ["status", "--kubeconfig", "{dir}/ctx2.kubeconfig", "--config", "{dir}/ctx.yaml"],
+    files: { "ctx2.kubeconfig": UNREACHABLE_KUBECONFIG, "ctx.yaml": "context: nope\n" },
+    expect: ["ctx.yaml: context", 'context "nope"'],
+  },
+  {
+    name: "VIRTWORK_KUBECONFIG that does not exist",
+    args: ["status"],
+    env: { VIRTWORK_KUBECONFIG: "/nonexistent/kubeconfig" },
+    expect: ["VIRTWORK_KUBECONFIG", "/nonexistent/kubeconfig", "does not exist"],
+  },
+  {
+    name: "VIRTWORK_AUDIT_DB under /proc",
+    args: ["run"],
+    env: { VIRTWORK_AUDIT_DB: "/proc/virtwork-none/audit.db" },
+    expect: ["VIRTWORK_AUDIT_DB", "/proc/virtwork-none", "--no-audit"],
+  },
+  {
+    name: "VIRTWORK_PROMETHEUS_TOKEN without a URL",
+    args: ["verify", "--kubeconfig", "{dir}/v.kubeconfig"],
+    env: { VIRTWORK_PROMETHEUS_TOKEN: "sha256~abc" },
+    files: { "v.kubeconfig": UNREACHABLE_KUBECONFIG },
+    expect: ["VIRTWORK_PROMETHEUS_TOKEN goes with --prometheus-url"],
+  },
 ];
 
 const SUITES: [string, Case[]][] = [

@@ -87,9 +87,10 @@ export function verifySettings(input: {
       else settings.prometheusCa = pem;
     }
   }
-  if ((settings.prometheusToken || settings.prometheusCa) && !settings.prometheusUrl)
+  const alone = [settings.prometheusToken && tokenField, settings.prometheusCa && caField].filter(Boolean);
+  if (alone.length && !settings.prometheusUrl)
     problems.push(
-      "--prometheus-token and --prometheus-ca go with --prometheus-url (the discovered Thanos querier uses the kubeconfig's credentials)",
+      `${alone.join(" and ")} ${alone.length > 1 ? "go" : "goes"} with --prometheus-url or VIRTWORK_PROMETHEUS_URL (the discovered Thanos querier uses the kubeconfig's credentials)`,
     );
   if (problems.length) throw usageErrorFrom(problems);
   return settings;

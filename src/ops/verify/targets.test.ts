@@ -164,7 +164,11 @@ describe("verifySettings", () => {
       { "prometheus-url": "http://p", "prometheus-ca": "/nonexistent/ca.pem" },
       /--prometheus-ca: cannot read \/nonexistent\/ca.pem: no such file/,
     ],
-    ["a token without a URL", { "prometheus-token": "abc" }, /go with --prometheus-url/],
+    [
+      "a token without a URL",
+      { "prometheus-token": "abc" },
+      /^--prometheus-token goes with --prometheus-url/,
+    ],
     [
       "a CA file that is not a certificate",
       { "prometheus-url": "http://p", "prometheus-ca": "/proc/self/status" },
