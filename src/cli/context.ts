@@ -1,5 +1,6 @@
 import { isatty } from "node:tty";
 import type { Command } from "commander";
+import { unknownEnvWarnings } from "../config/env.ts";
 import { openConfigFile } from "../config/file.ts";
 import { resolveSettings, SettingLayers } from "../config/layers.ts";
 import { SETTINGS } from "../config/settings.ts";
@@ -65,5 +66,6 @@ export function commandSetup(
   const format = logFormat(flags, ctx);
   const screen = createScreen(ctx.stderr, Boolean(ctx.stderrTty), ctx.columns ?? 100);
   const logger = createLogger({ level: verbose ? "debug" : "info", format, write: (l) => screen.line(l) });
+  for (const warning of unknownEnvWarnings(ctx.env)) logger.warn(warning);
   return { flags, logger, screen, format };
 }

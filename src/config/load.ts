@@ -11,7 +11,7 @@ import { resolveParams } from "../workloads/params.ts";
 import type { Registry } from "../workloads/registry.ts";
 import { openConfigFile } from "./file.ts";
 import { KnownWorkloads } from "./known-workloads.ts";
-import { checkEnv, SettingLayers } from "./layers.ts";
+import { checkWorkloadEnv, SettingLayers } from "./layers.ts";
 import { resolveNamespace } from "./namespace.ts";
 import { readPassword } from "./password.ts";
 import { selectWorkloads } from "./selection.ts";
@@ -217,7 +217,7 @@ export function loadConfig(input: LoadInput): LoadResult {
     { flags, env, file, fileWorkloads: fileWorkloadMap, workloads },
     problems,
   );
-  checkEnv(env, given.workloadEnv, problems, warnings);
+  checkWorkloadEnv(env, given.workloadEnv, problems);
   const overrides = parseOverrides(given.fields, problems);
   const names = selectWorkloads(
     {
