@@ -1108,6 +1108,8 @@ function runCase(c: Case): void {
     input: "",
     // Bad input is refused at once; a case that waits (on a FIFO, a device) is a failure.
     timeout: 10_000,
+    // The CLI handles SIGTERM itself, which a process blocked in open(2) never gets to.
+    killSignal: "SIGKILL",
   });
   const shown = `virtwork ${args.join(" ")}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
   assert.equal(r.status, 2, `exit code 2 for ${shown}`);
