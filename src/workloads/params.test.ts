@@ -77,8 +77,8 @@ describe("resolveParams", () => {
   it("refuses an empty value, naming the param and its default, instead of taking the default", () => {
     const { problems } = resolveParams("w", SCHEMA, given({ percent: "", label: "" }));
     assert.deepEqual(problems, [
-      'test label: empty value; give a value, or leave the param out for its default ("x")',
-      'test percent: empty value; give a value, or leave the param out for its default ("50")',
+      'test label: value "" is empty; give a value, or leave the param out for its default ("x")',
+      'test percent: value "" is empty; give a value, or leave the param out for its default ("50")',
     ]);
   });
 

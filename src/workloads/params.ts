@@ -60,7 +60,7 @@ export function resolveParams(
     // `cpu-load-percent=` is a value forgotten, not a request for the default.
     if (supplied.value === "") {
       problems.push(
-        `${supplied.source}: empty value; give a value, or leave the param out for its default (${JSON.stringify(spec.default)})`,
+        `${supplied.source}: value "" is empty; give a value, or leave the param out for its default (${JSON.stringify(spec.default)})`,
       );
       params[spec.name] = spec.default;
       continue;

@@ -967,34 +967,34 @@ const EMPTY_PARAMS: Case[] = [
   {
     name: "--params with an empty value",
     args: [...DRY, "--params", "cpu.cpu-load-percent="],
-    expect: ["--params cpu.cpu-load-percent", "empty value", 'default ("100")'],
+    expect: ["--params cpu.cpu-load-percent", 'value "" is empty', 'default ("100")'],
   },
   {
     name: "--params pair list with an empty first value",
     args: [...DRY, "--params", "cpu.cpu-load-percent=,cpu.cpu-method=all"],
-    expect: ["--params cpu.cpu-load-percent", "empty value"],
+    expect: ["--params cpu.cpu-load-percent", 'value "" is empty'],
   },
   {
     name: "VIRTWORK_PARAMS with an empty value",
     args: DRY,
     env: { VIRTWORK_PARAMS: "cpu.cpu-load-percent=" },
-    expect: ["VIRTWORK_PARAMS cpu.cpu-load-percent", "empty value"],
+    expect: ["VIRTWORK_PARAMS cpu.cpu-load-percent", 'value "" is empty'],
   },
   {
     name: "VIRTWORK_WORKLOAD_CPU_PARAMS with an empty value",
     args: DRY,
     env: { VIRTWORK_WORKLOAD_CPU_PARAMS: "cpu-load-percent=" },
-    expect: ["VIRTWORK_WORKLOAD_CPU_PARAMS cpu.cpu-load-percent", "empty value"],
+    expect: ["VIRTWORK_WORKLOAD_CPU_PARAMS cpu.cpu-load-percent", 'value "" is empty'],
   },
   {
     name: "a param without a value in the file",
     ...cfg("pnull.yaml", "workloads:\n  cpu:\n    params:\n      cpu-load-percent:\n"),
-    expect: ["pnull.yaml: workloads.cpu.params.cpu-load-percent", "empty value"],
+    expect: ["pnull.yaml: workloads.cpu.params.cpu-load-percent", 'value "" is empty'],
   },
   {
     name: "a param with an empty string in the file",
     ...cfg("pempty.yaml", 'workloads:\n  cpu:\n    params:\n      cpu-load-percent: ""\n'),
-    expect: ["workloads.cpu.params.cpu-load-percent", "empty value"],
+    expect: ["workloads.cpu.params.cpu-load-percent", 'value "" is empty'],
   },
   {
     name: "an empty value for a catalog entry's param",
@@ -1007,7 +1007,7 @@ const EMPTY_PARAMS: Case[] = [
       "--params",
       "redis-bench.num-clients=",
     ],
-    expect: ["--params redis-bench.num-clients", "empty value", 'default ("10")'],
+    expect: ["--params redis-bench.num-clients", 'value "" is empty', 'default ("10")'],
   },
 ];
 
