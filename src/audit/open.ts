@@ -80,7 +80,7 @@ export function guardAuditor(auditor: Auditor, logger: Logger): Auditor {
  * which stops the command before any API call.
  */
 export async function openRunAuditor(
-  config: { audit: boolean; auditDb?: string },
+  config: { audit: boolean; auditDb?: string; sources?: { auditDb?: string } },
   env: Record<string, string | undefined>,
   logger: Logger,
 ): Promise<Auditor> {
@@ -92,8 +92,11 @@ export async function openRunAuditor(
     });
     return guardAuditor(opened, logger);
   } catch (err) {
+    // Named as it was given (flag, VIRTWORK_AUDIT_DB, config key); the default is --audit-db's.
+    const source = config.sources?.auditDb;
+    const field = source && source !== "default" ? source : "--audit-db";
     throw new UsageError(
-      `--audit-db: cannot open the audit database: ${(err as Error).message} (fix the path or URL, or pass --no-audit)`,
+      `${field}: cannot open the audit database: ${(err as Error).message} (fix the path or URL, or pass --no-audit)`,
     );
   }
 }

@@ -1,11 +1,12 @@
-import { readFileSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { Command } from "commander";
+import { unknownEnvWarnings } from "../config/env.ts";
 import { openConfigFile } from "../config/file.ts";
 import { resolveSettings, SettingLayers } from "../config/layers.ts";
 import { SETTINGS } from "../config/settings.ts";
 import { UsageError } from "../errors.ts";
 import { createLogger, type LogFormat, type Logger } from "../log/logger.ts";
+import { readTextFile } from "../util/text-file.ts";
 import { createRegistry, type Registry } from "../workloads/registry.ts";
 import { writeAll } from "./io.ts";
 import { explicitFlags } from "./options.ts";
@@ -45,7 +46,7 @@ export function processContext(): CliContext {
 export function logFormat(flags: Record<string, unknown>, ctx: CliContext): LogFormat {
   let file: ReturnType<typeof openConfigFile> = { label: "config file", values: {} };
   try {
-    file = openConfigFile(flags, ctx.env, (p) => readFileSync(p, "utf8"));
+    file = openConfigFile(flags, ctx.env, (p) => readTextFile(p));
   } catch (err) {
     // A config file that cannot be read is reported when the command loads its settings.
     if (!(err instanceof UsageError)) throw err;
@@ -65,5 +66,6 @@ export function commandSetup(
   const format = logFormat(flags, ctx);
   const screen = createScreen(ctx.stderr, Boolean(ctx.stderrTty), ctx.columns ?? 100);
   const logger = createLogger({ level: verbose ? "debug" : "info", format, write: (l) => screen.line(l) });
+  for (const warning of unknownEnvWarnings(ctx.env)) logger.warn(warning);
   return { flags, logger, screen, format };
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, UsageError } from "../errors.ts";
 import { setSignalMode, wasInterrupted } from "../ops/signals.ts";
+import { maskUrlCredentials } from "../util/redact.ts";
 import { cleanupCommand } from "./commands/cleanup.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { historyCommand } from "./commands/history.ts";
@@ -24,12 +25,15 @@ export function buildProgram(ctx: CliContext): Command {
       writeOut: (s) => ctx.stdout(s),
       writeErr: (s) => ctx.stderr(s),
       // One line, kubectl style: "Error: unknown option '--x' (Did you mean --y?)".
+      // Commander echoes arguments ("too many arguments … postgres://app:pw@db"): passwords masked.
       outputError: (s, write) =>
         write(
-          `Error: ${s
-            .replace(/^error: /, "")
-            .trim()
-            .replace(/\n+/g, " ")}\n`,
+          `Error: ${maskUrlCredentials(
+            s
+              .replace(/^error: /, "")
+              .trim()
+              .replace(/\n+/g, " "),
+          )}\n`,
         ),
     })
     .exitOverride()
@@ -61,10 +65,10 @@ export function buildProgram(ctx: CliContext): Command {
   return program;
 }
 
-/** Errors are one line: control characters from echoed input are escaped. */
+/** Errors are one line: control characters from echoed input are escaped, URL passwords masked. */
 function oneLine(message: string): string {
   return (
-    message
+    maskUrlCredentials(message)
       .replace(/\r?\n/g, "\\n")
       // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point.
       .replace(/[\u0000-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
@@ -94,7 +98,7 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     }
     const verbose = argv.includes("-v") || argv.includes("--verbose");
     ctx.stderr(`Error: ${oneLine((err as Error).message ?? String(err))}\n`);
-    if (verbose && err instanceof Error && err.stack) ctx.stderr(`${err.stack}\n`);
+    if (verbose && err instanceof Error && err.stack) ctx.stderr(`${maskUrlCredentials(err.stack)}\n`);
     // Stopped by a signal while a step was under way (e.g. waiting for a retry): 130.
     return wasInterrupted() ? ExitCode.interrupted : ExitCode.failure;
   }

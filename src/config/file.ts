@@ -1,5 +1,6 @@
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { UsageError } from "../errors.ts";
+import { keepScalarSource } from "../util/yaml-source.ts";
 import { EXTRA_ENV, FLAGS } from "./settings.ts";
 
 export type FileMap = Record<string, unknown>;
@@ -50,6 +51,8 @@ function readConfigFile(path: string, readFile: (p: string) => string, field: st
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return {};
   if (!isMap(doc.contents))
     throw new UsageError(`config file ${path}: the top level must be a mapping of settings`);
+  // Every setting takes text, as from a flag: `ssh-password: 0123` is "0123", not 123.
+  keepScalarSource(doc);
   let value: FileMap;
   try {
     // Aliases are fine; thousands of them are a "billion laughs" document, never a config.

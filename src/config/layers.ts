@@ -1,7 +1,8 @@
 import { usageErrorFrom } from "../errors.ts";
 import { didYouMean } from "../util/suggest.ts";
+import { WORKLOAD_ENV_PREFIX } from "./env.ts";
 import type { ConfigFile } from "./file.ts";
-import { EXTRA_ENV, SETTINGS, type SettingDef, type SettingName } from "./settings.ts";
+import { SETTINGS, type SettingDef, type SettingName } from "./settings.ts";
 import { ValueProblem } from "./values.ts";
 
 /**
@@ -80,28 +81,20 @@ export type SettingValue<N extends SettingName> =
     : never;
 
 /**
- * VIRTWORK_* variables that are neither settings nor per-workload settings: an unknown
- * per-workload one is an error, any other a warning (with a suggestion).
+ * Unknown VIRTWORK_WORKLOAD_* variables are errors (a typo in a workload's setting would run
+ * it with the wrong shape); every other unknown VIRTWORK_* variable is a warning of every
+ * command (env.ts), not checked here.
  */
-export function checkEnv(
+export function checkWorkloadEnv(
   env: Record<string, string | undefined>,
   workloadEnv: ReadonlySet<string>,
   problems: string[],
-  warnings: string[],
 ): void {
-  const settingEnv = (Object.values(SETTINGS) as SettingDef<unknown>[]).map((d) => d.env);
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith("VIRTWORK_") || value === undefined) continue;
-    const isSetting = settingEnv.includes(name) || (EXTRA_ENV as readonly string[]).includes(name);
-    if (isSetting || workloadEnv.has(name)) continue;
-    const candidates = [...settingEnv, ...EXTRA_ENV, ...workloadEnv];
-    if (name.startsWith("VIRTWORK_WORKLOAD_")) {
-      problems.push(
-        `${name}: unknown workload setting${didYouMean(name, workloadEnv)} (expected VIRTWORK_WORKLOAD_<NAME>_<ENABLED|VM_COUNT|CPU_CORES|MEMORY|CPU_REQUEST|TERMINATION_GRACE_PERIOD|PARAMS>)`,
-      );
-    } else {
-      warnings.push(`ignoring unknown environment variable ${name}${didYouMean(name, candidates)}`);
-    }
+    if (!name.startsWith(WORKLOAD_ENV_PREFIX) || value === undefined || workloadEnv.has(name)) continue;
+    problems.push(
+      `${name}: unknown workload setting${didYouMean(name, workloadEnv)} (expected VIRTWORK_WORKLOAD_<NAME>_<ENABLED|VM_COUNT|CPU_CORES|MEMORY|CPU_REQUEST|TERMINATION_GRACE_PERIOD|PARAMS>)`,
+    );
   }
 }
 

@@ -896,3 +896,62 @@ describe("SSH access", () => {
     assert.equal(load({ flags: { "ssh-user": "alice", "ssh-password": "pw" } }).config.ssh?.user, "alice");
   });
 });
+
+describe("config file values are the text the user wrote", () => {
+  /** Loads a config file given as raw YAML (stringify would quote what we mean to leave plain). */
+  const loadYaml = (yaml: string) => load({ files: { [CONFIG_PATH]: yaml }, flags: { config: CONFIG_PATH } });
+  const problemOf = (yaml: string) =>
+    problem({ files: { [CONFIG_PATH]: yaml }, flags: { config: CONFIG_PATH } });
+
+  it("a numeric-looking password is hashed as written, not as YAML's number", () => {
+    for (const written of ["0123", "1e3", "0x1F", "0o17", "1.50", ".inf", "true", "-0"]) {
+      const { config } = loadYaml(`ssh-password: ${written}\n`);
+      assert.ok(passwordMatches(written, config.ssh?.passwordHash ?? ""), `ssh-password: ${written}`);
+    }
+  });
+
+  it("every string setting keeps its source text (namespace, context, kubeconfig, storage class, image)", () => {
+    const { config } = loadYaml(
+      [
+        "namespace: 0123",
+        "context: 0x1F",
+        "kubeconfig: 1e3",
+        "storage-class: 1e3",
+        "container-disk-image: 0123",
+        "audit-db: 0x10",
+        "cpu-request: 1.50",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(config.namespace, "0123");
+    assert.equal(config.context, "0x1F");
+    assert.equal(config.kubeconfig, "1e3");
+    assert.equal(config.storageClass, "1e3");
+    assert.equal(config.containerDiskImage, "0123");
+    assert.equal(config.auditDb, "0x10");
+    assert.equal(config.workloads[0]?.cpuRequest, "1.50");
+  });
+
+  it("a param value keeps its source text", () => {
+    const { config } = loadYaml("workloads:\n  cpu:\n    params:\n      cpu-load-percent: 050\n");
+    assert.equal(config.workloads.find((w) => w.name === "cpu")?.params["cpu-load-percent"], "50");
+    assert.match(
+      problemOf("workloads:\n  cpu:\n    params:\n      cpu-load-percent: 0x32\n"),
+      /workloads\.cpu\.params\.cpu-load-percent: value "0x32" must be an integer/,
+    );
+  });
+
+  it("numbers and booleans still work; YAML's other spellings of a number are refused like the flag's", () => {
+    const { config } = loadYaml("vm-count: 3\naudit: false\nrng: true\ntimeout: 90\n");
+    assert.deepEqual(
+      [config.workloads[0]?.vmCount, config.audit, config.rng, config.timeoutSeconds],
+      [3, false, true, 90],
+    );
+    assert.match(problemOf("vm-count: 0x10\n"), /: vm-count: must be a whole number, got "0x10"/);
+    assert.match(problemOf("cpu-cores: 1e1\n"), /: cpu-cores: must be a whole number, got "1e1"/);
+    assert.match(
+      problemOf("ssh-user: 0123\nssh-password: pw\n"),
+      /ssh-user: "0123" is not a valid Linux user name/,
+    );
+  });
+});

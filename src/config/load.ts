@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import type { SshAccess } from "../cloudinit/cloud-config.ts";
 import { hashPassword } from "../cloudinit/password.ts";
 import { UsageError } from "../errors.ts";
 import type { contextNamespace } from "../kube/context-namespace.ts";
 import type { Quantity } from "../util/quantity.ts";
+import { readTextFile } from "../util/text-file.ts";
 import type { CatalogSource } from "../workloads/catalog/source.ts";
 import { isStockImage } from "../workloads/golden.ts";
 import { chooseGuest, type GuestOsName } from "../workloads/guest.ts";
@@ -11,7 +11,7 @@ import { resolveParams } from "../workloads/params.ts";
 import type { Registry } from "../workloads/registry.ts";
 import { openConfigFile } from "./file.ts";
 import { KnownWorkloads } from "./known-workloads.ts";
-import { checkEnv, SettingLayers } from "./layers.ts";
+import { checkWorkloadEnv, SettingLayers } from "./layers.ts";
 import { resolveNamespace } from "./namespace.ts";
 import { readPassword } from "./password.ts";
 import { selectWorkloads } from "./selection.ts";
@@ -107,7 +107,7 @@ export interface LoadResult {
  */
 export function loadConfig(input: LoadInput): LoadResult {
   const { flags, env } = input;
-  const readFile = input.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const readFile = input.readFile ?? ((p: string) => readTextFile(p));
   const warnings: string[] = [];
   const file = openConfigFile(flags, env, readFile);
   const layers = new SettingLayers(flags, env, file);
@@ -138,7 +138,8 @@ export function loadConfig(input: LoadInput): LoadResult {
     ...(kubeconfig !== undefined ? { kubeconfig } : {}),
     ...(context !== undefined ? { context } : {}),
     env,
-    readFile,
+    // (kubeconfig files have their own, larger bound: the default reader of contextNamespace)
+    ...(input.readFile ? { readFile } : {}),
     sources,
     problems,
     ...(input.contextNamespace ? { lookup: input.contextNamespace } : {}),
@@ -216,7 +217,7 @@ export function loadConfig(input: LoadInput): LoadResult {
     { flags, env, file, fileWorkloads: fileWorkloadMap, workloads },
     problems,
   );
-  checkEnv(env, given.workloadEnv, problems, warnings);
+  checkWorkloadEnv(env, given.workloadEnv, problems);
   const overrides = parseOverrides(given.fields, problems);
   const names = selectWorkloads(
     {

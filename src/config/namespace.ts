@@ -12,7 +12,7 @@ export function resolveNamespace(input: {
   kubeconfig?: string;
   context?: string;
   env: Record<string, string | undefined>;
-  readFile: (path: string) => string;
+  readFile?: (path: string) => string;
   sources: Partial<Record<SettingName, string>>;
   problems: string[];
   lookup?: typeof contextNamespace;
@@ -22,7 +22,7 @@ export function resolveNamespace(input: {
     ...(input.kubeconfig !== undefined ? { kubeconfig: input.kubeconfig } : {}),
     ...(input.context !== undefined ? { context: input.context } : {}),
     env: input.env,
-    readFile: input.readFile,
+    ...(input.readFile ? { readFile: input.readFile } : {}),
   });
   if (!found) return input.layered;
   input.sources.namespace = found.source;

@@ -1,5 +1,6 @@
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { UsageError } from "../errors.ts";
+import { readTextFile } from "../util/text-file.ts";
 import { openConfigFile } from "./file.ts";
 import { resolveSettings, SettingLayers } from "./layers.ts";
 import { ValueProblem } from "./values.ts";
@@ -16,7 +17,7 @@ export interface PartialInput {
  * unknown keys — so a typo there is an error for these commands too.
  */
 export function partialLayers(input: PartialInput): SettingLayers {
-  const readFile = input.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const readFile = input.readFile ?? ((p: string) => readTextFile(p));
   const layers = new SettingLayers(input.flags, input.env, openConfigFile(input.flags, input.env, readFile));
   layers.checkFileKeys();
   return layers;

@@ -686,7 +686,12 @@ export const FLAGS = {
 } satisfies Record<string, FlagDef>;
 
 /** Env vars read outside the settings table. */
-export const EXTRA_ENV = [FLAGS.config.env, FLAGS.params.env] as const;
+export const EXTRA_ENV = [
+  FLAGS.config.env,
+  FLAGS.params.env,
+  // src/kube/connect.ts: how long a kubeconfig exec credential plugin may take
+  "VIRTWORK_EXEC_PLUGIN_TIMEOUT",
+] as const;
 
 /** The flags of SETTINGS offered in `groups`: what a command may hand to the settings resolver. */
 export function settingFlags(flags: Record<string, unknown>, groups: FlagGroup[]): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dns1123LabelProblem } from "../manifests/names.ts";
 import { Quantity } from "../util/quantity.ts";
+import { maskUrlCredentials } from "../util/redact.ts";
 
 /**
  * Converters shared by every source: a value may be a string (flag, env) or a YAML scalar
@@ -251,14 +252,24 @@ export function asDirectory(raw: unknown): string {
 }
 
 const SQLITE_HEADER = "SQLite format 3\0";
+const URL_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
+/** What --audit-db takes, for messages. */
+export const AUDIT_DB_FORMS =
+  "a postgres:// or postgresql:// URL, or the path of a SQLite file (e.g. ./audit.db)";
 
 /**
  * The audit database: a postgres:// URL, or a SQLite file that is new, empty or really a
- * SQLite database (its 16-byte header); anything else would fail when the run starts.
+ * SQLite database (its 16-byte header); anything else would fail when the run starts. Any
+ * other URL is refused: `mysql://x/y` would otherwise become the SQLite file ./mysql:/x/y.
  */
 export function asAuditDb(raw: unknown): string {
   const text = asNonEmptyString(raw);
   if (/^postgres(ql)?:\/\//i.test(text)) return text;
+  const scheme = URL_SCHEME.exec(text)?.[1];
+  if (scheme !== undefined)
+    throw new ValueProblem(
+      `"${maskUrlCredentials(text)}" is a ${scheme}:// URL, which the audit database does not support; give ${AUDIT_DB_FORMS}`,
+    );
   let size: number;
   try {
     const stat = statSync(text);

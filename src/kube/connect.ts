@@ -2,12 +2,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../errors.ts";
+import { readTextFile } from "../util/text-file.ts";
 import { type CredentialSource, Credentials, EXEC_TIMEOUT_MS } from "./credentials.ts";
 import { mergeKubeconfigs, type RawCluster, type RawUser, validateContext } from "./kubeconfig.ts";
 
 export interface ConnectionSettings {
   kubeconfig?: string;
   context?: string;
+  /** Where `kubeconfig` came from, for messages (default `--kubeconfig`). */
+  kubeconfigField?: string;
+  /** Where `context` came from, for messages (default `--context`). */
+  contextField?: string;
   env: Record<string, string | undefined>;
 }
 
@@ -58,8 +63,8 @@ export async function connect(settings: ConnectionSettings): Promise<Connection>
   let field: string;
   let source: string;
   if (settings.kubeconfig) {
-    files = [exists(settings.kubeconfig, "--kubeconfig")];
-    field = "--kubeconfig";
+    field = settings.kubeconfigField ?? "--kubeconfig";
+    files = [exists(settings.kubeconfig, field)];
     source = settings.kubeconfig;
   } else if (envPaths.length) {
     files = envPaths.filter((p) => existsSync(p));
@@ -84,7 +89,7 @@ export async function connect(settings: ConnectionSettings): Promise<Connection>
   if (settings.context) {
     if (!contextNames.includes(settings.context)) {
       throw new UsageError(
-        `--context: context "${settings.context}" is not in ${source}; available: ${contextNames.join(", ") || "none"}`,
+        `${settings.contextField ?? "--context"}: context "${settings.context}" is not in ${source}; available: ${contextNames.join(", ") || "none"}`,
       );
     }
     contextName = settings.context;
@@ -153,7 +158,7 @@ function pem(
   if (data) return { [key]: Buffer.from(data, "base64").toString("utf8") };
   if (!file) return {};
   try {
-    return { [key]: readFileSync(file, "utf8") };
+    return { [key]: readTextFile(file) };
   } catch (err) {
     throw new UsageError(`${where}: cannot read ${file}: ${(err as Error).message}`);
   }

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parse } from "yaml";
+import { MAX_KUBECONFIG_BYTES, readTextFile } from "../util/text-file.ts";
 
 export const POD_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 
@@ -26,7 +27,7 @@ interface KubeconfigFile {
  * a file that cannot be read is left for connect() to report.
  */
 export function contextNamespace(lookup: NamespaceLookup): { namespace: string; source: string } | undefined {
-  const read = lookup.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const read = lookup.readFile ?? ((p: string) => readTextFile(p, MAX_KUBECONFIG_BYTES));
   const exists = lookup.exists ?? existsSync;
   const envPaths = (lookup.env.KUBECONFIG ?? "").split(delimiter).filter((p) => p !== "");
   const home = join(lookup.env.HOME ?? homedir(), ".kube", "config");

@@ -5,10 +5,11 @@
  * any request: a missing certificate, key, CA or token file, a server or proxy URL that does not
  * parse, an exec plugin that is not installed — each is bad input naming the file and field.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { UsageError } from "../errors.ts";
+import { MAX_KUBECONFIG_BYTES, readTextFile } from "../util/text-file.ts";
 
 export interface RawCluster {
   server?: string;
@@ -85,7 +86,7 @@ export function mergeKubeconfigs(files: string[], field: string): MergedKubeconf
       "current-context"?: string;
     };
     try {
-      doc = (parse(readFileSync(file, "utf8")) ?? {}) as typeof doc;
+      doc = (parse(readTextFile(file, MAX_KUBECONFIG_BYTES)) ?? {}) as typeof doc;
     } catch (err) {
       throw new UsageError(
         `${field}: cannot read kubeconfig ${file}: ${(err as Error).message.split("\n")[0]}`,
@@ -188,8 +189,7 @@ export function validateContext(
     if (tokenFile && !user.value.token) {
       let token = "";
       try {
-        if (!statSync(tokenFile).isFile()) throw new Error("not a regular file");
-        token = readFileSync(tokenFile, "utf8").trim();
+        token = readTextFile(tokenFile).trim();
       } catch (err) {
         throw new UsageError(`${uwhere}.tokenFile: cannot read ${tokenFile}: ${(err as Error).message}`);
       }

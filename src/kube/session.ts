@@ -24,6 +24,8 @@ export interface RetryNotice {
 export interface SessionSettings {
   kubeconfig?: string;
   context?: string;
+  /** Where each came from (`--context`, `VIRTWORK_CONTEXT`, `config file …: context`), for messages. */
+  sources?: { kubeconfig?: string; context?: string };
   qps: number;
   burst: number;
 }
@@ -45,6 +47,8 @@ export async function openSession(
   const connection = await connect({
     ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
     ...(settings.context ? { context: settings.context } : {}),
+    ...(settings.sources?.kubeconfig ? { kubeconfigField: settings.sources.kubeconfig } : {}),
+    ...(settings.sources?.context ? { contextField: settings.sources.context } : {}),
     env,
   });
   logger.debug("connected", {

@@ -13,8 +13,9 @@ type Env = Record<string, string | undefined>;
 /** --audit / --audit-db through the same layers as every setting (flag > env > config file). */
 function auditSettings(flags: Record<string, unknown>, env: Env) {
   // The whole file is checked (unknown keys too), then only these two are read.
-  const { audit, auditDb } = resolveSettings(["audit", "auditDb"], partialLayers({ flags, env }));
-  return { enabled: audit, target: auditDb };
+  const layers = partialLayers({ flags, env });
+  const { audit, auditDb } = resolveSettings(["audit", "auditDb"], layers);
+  return { enabled: audit, target: auditDb, source: layers.sources.auditDb ?? "default" };
 }
 
 /** Opens the configured audit database for reading; `fn` gets undefined when there is none yet. */
@@ -23,14 +24,21 @@ async function withAuditor<T>(
   env: Env,
   fn: (auditor: Auditor | undefined, location: string) => Promise<T>,
 ): Promise<T> {
-  const { enabled, target } = auditSettings(flags, env);
+  const { enabled, target, source } = auditSettings(flags, env);
   if (!enabled)
     throw new UsageError(
       "audit is disabled (--no-audit or VIRTWORK_AUDIT=false): there is no history to read",
     );
   const path = target ?? defaultSqlitePath(env);
-  // Reading history never creates a database.
-  if (!isPostgresUrl(path) && !existsSync(path)) return fn(undefined, path);
+  // Reading history never creates a database. The default one may not exist yet (no run
+  // has been recorded); one that was named must: a typo would read as "no runs".
+  if (!isPostgresUrl(path) && !existsSync(path)) {
+    if (source !== "default")
+      throw new UsageError(
+        `${source}: audit database ${path} does not exist; check the path (runs are recorded in ${defaultSqlitePath(env)} unless --audit-db or VIRTWORK_AUDIT_DB names another)`,
+      );
+    return fn(undefined, path);
+  }
   const auditor = await openAuditor({ enabled, target: path, env });
   try {
     return await fn(auditor, auditor.location);

@@ -23,6 +23,7 @@ import {
   plannedStatuses,
   timeoutMessage,
 } from "./summary.ts";
+import { verifySettings } from "./verify/settings.ts";
 import { type WaitResult, waitForVms } from "./wait.ts";
 
 export interface DeployOptions {
@@ -202,6 +203,9 @@ export type RunReport =
 export async function runWorkloads(input: RunInput): Promise<RunReport> {
   const { flags, logger } = input;
   const { config, plan } = prepareRun({ flags, env: input.env, logger, registry: input.registry });
+  // --verify's flags (URL, token, CA bundle) are bad input too: found now, not after the VMs run.
+  if (flags.verify === true)
+    verifySettings({ flags, env: input.env, timeoutSeconds: config.timeoutSeconds, wait: true });
   if (config.dryRun === "client") {
     logger.info("dry run: printing the plan, nothing is sent to a cluster", {
       run_id: plan.runId,

@@ -66,12 +66,20 @@ describe("resolveParams", () => {
     });
   });
 
-  it("uses given values and treats an empty value as the default", () => {
-    const { params, problems } = resolveParams("w", SCHEMA, given({ count: "-2", label: "", flag: "TRUE" }));
+  it("uses given values", () => {
+    const { params, problems } = resolveParams("w", SCHEMA, given({ count: "-2", label: "y", flag: "TRUE" }));
     assert.deepEqual(problems, []);
     assert.equal(params.count, "-2");
-    assert.equal(params.label, "x");
+    assert.equal(params.label, "y");
     assert.equal(params.flag, "TRUE");
+  });
+
+  it("refuses an empty value, naming the param and its default, instead of taking the default", () => {
+    const { problems } = resolveParams("w", SCHEMA, given({ percent: "", label: "" }));
+    assert.deepEqual(problems, [
+      'test label: value "" is empty; give a value, or leave the param out for its default ("x")',
+      'test percent: value "" is empty; give a value, or leave the param out for its default ("50")',
+    ]);
   });
 
   it("rejects an unknown param with a did-you-mean and the list of known params", () => {

@@ -53,7 +53,15 @@ export function resolveParams(
   const params: Record<string, string> = {};
   for (const spec of schema) {
     const supplied = given[spec.name];
-    if (supplied === undefined || supplied.value === "") {
+    if (supplied === undefined) {
+      params[spec.name] = spec.default;
+      continue;
+    }
+    // `cpu-load-percent=` is a value forgotten, not a request for the default.
+    if (supplied.value === "") {
+      problems.push(
+        `${supplied.source}: value "" is empty; give a value, or leave the param out for its default (${JSON.stringify(spec.default)})`,
+      );
       params[spec.name] = spec.default;
       continue;
     }

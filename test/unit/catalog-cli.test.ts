@@ -271,7 +271,7 @@ describe("symlinks and special files in a catalog (issue 32): exit 2 naming the 
     );
   });
   it("a unit file that is a FIFO is refused, not read (no hang)", () => {
-    assertUsageError(run("fifo-unit"), `${cat.dir}/fifo-unit/workload.service`, "is not a regular file");
+    assertUsageError(run("fifo-unit"), `${cat.dir}/fifo-unit/workload.service`, "cannot read: is a FIFO");
   });
   it("a symlink that stays inside the catalog is followed", () => {
     const r = run("inner-link");

@@ -3,10 +3,10 @@
  * naming the field, nothing on stdout, never a stack trace).
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -18,10 +18,16 @@ interface Case {
   /** Arguments after `virtwork`; `{dir}` is replaced by the temp dir holding `files`. */
   args: string[];
   env?: Record<string, string>;
-  /** Files written into the temp dir before the case runs, by name. */
-  files?: Record<string, string>;
+  /** Files written into the temp dir before the case runs, by (relative) name. */
+  files?: Record<string, string | Buffer>;
+  /** Named pipes made in the temp dir before the case runs (nobody ever writes to them). */
+  fifos?: string[];
   /** Substrings the error line must contain (the field, and what is wrong). */
   expect: string[];
+  /** Substrings stderr must not contain (secrets the input held). */
+  hide?: string[];
+  /** Paths under the temp dir that must not exist afterwards (nothing is created). */
+  absent?: string[];
   /** A known bug: the case runs but does not fail the suite (see the report). */
   todo?: string;
 }
@@ -769,7 +775,302 @@ const ISSUE_15: Case[] = [
   },
 ];
 
+const PEM_BAD = "-----BEGIN CERTIFICATE-----\nMIIBnotbase64atall\n-----END CERTIFICATE-----\n";
+const VERIFY = ["verify", "--prometheus-url", "http://127.0.0.1:9"];
+
+/** Files named by the user: regular files only, at most 1 MiB, UTF-8 text (never a hang). */
+const INPUT_FILES: Case[] = [
+  {
+    name: "--config is a FIFO",
+    args: [...DRY, "--config", "{dir}/config.fifo"],
+    fifos: ["config.fifo"],
+    expect: ["--config", "config.fifo", "FIFO", "not a regular file"],
+  },
+  {
+    name: "VIRTWORK_CONFIG is /dev/zero",
+    args: DRY,
+    env: { VIRTWORK_CONFIG: "/dev/zero" },
+    expect: ["VIRTWORK_CONFIG", "/dev/zero", "character device, not a regular file"],
+  },
+  {
+    name: "history --config is a FIFO",
+    args: ["history", "--config", "{dir}/hist-config.fifo"],
+    fifos: ["hist-config.fifo"],
+    expect: ["--config", "FIFO"],
+  },
+  {
+    name: "--config over 1 MiB",
+    args: [...DRY, "--config", "{dir}/big.yaml"],
+    files: { "big.yaml": `# ${"x".repeat(1024 * 1024)}\n` },
+    expect: ["--config", "big.yaml", "larger than 1 MiB"],
+  },
+  {
+    name: "--ssh-password-file is a FIFO",
+    args: [...DRY, "--ssh-password-file", "{dir}/pw.fifo"],
+    fifos: ["pw.fifo"],
+    expect: ["--ssh-password-file", "pw.fifo", "FIFO", "not a regular file"],
+  },
+  {
+    name: "VIRTWORK_SSH_PASSWORD_FILE is /dev/zero",
+    args: DRY,
+    env: { VIRTWORK_SSH_PASSWORD_FILE: "/dev/zero" },
+    expect: ["VIRTWORK_SSH_PASSWORD_FILE", "/dev/zero", "character device"],
+  },
+  {
+    name: "ssh-password-file: /dev/zero in the config file",
+    ...cfg("pwzero.yaml", "ssh-password-file: /dev/zero\n"),
+    expect: ["pwzero.yaml: ssh-password-file", "/dev/zero", "character device"],
+  },
+  {
+    name: "--ssh-password-file that is not UTF-8",
+    args: [...DRY, "--ssh-password-file", "{dir}/latin1-pw"],
+    files: { "latin1-pw": Buffer.from([0x70, 0xe4, 0x73, 0x73, 0x77, 0x6f, 0x72, 0x64, 0x0a]) },
+    expect: ["--ssh-password-file", "latin1-pw", "not UTF-8"],
+  },
+  {
+    name: "--ssh-key-file is /dev/zero",
+    args: [...DRY, "--ssh-key-file", "/dev/zero"],
+    expect: ["--ssh-key-file", "/dev/zero", "character device"],
+  },
+  {
+    name: "--kubeconfig is a FIFO",
+    args: ["status", "--kubeconfig", "{dir}/kc.fifo"],
+    fifos: ["kc.fifo"],
+    expect: ["--kubeconfig", "kc.fifo", "FIFO"],
+  },
+  {
+    name: "a catalog manifest that is a FIFO",
+    args: [...DRY, "--catalog-dir", "{dir}/fifo-catalog", "--from-catalog", "piped"],
+    fifos: ["fifo-catalog/piped/workload.yaml"],
+    expect: ["workload.yaml", "FIFO"],
+  },
+  {
+    name: "verify --prometheus-ca is a FIFO",
+    args: [...VERIFY, "--prometheus-ca", "{dir}/ca.fifo"],
+    fifos: ["ca.fifo"],
+    expect: ["--prometheus-ca", "ca.fifo", "FIFO"],
+  },
+  {
+    name: "VIRTWORK_PROMETHEUS_CA is /dev/zero",
+    args: VERIFY,
+    env: { VIRTWORK_PROMETHEUS_CA: "/dev/zero" },
+    expect: ["VIRTWORK_PROMETHEUS_CA", "/dev/zero", "character device"],
+  },
+  {
+    name: "verify --prometheus-ca with a certificate that does not parse",
+    args: [...VERIFY, "--prometheus-ca", "{dir}/bad-ca.pem"],
+    files: { "bad-ca.pem": PEM_BAD },
+    expect: ["--prometheus-ca", "bad-ca.pem", "does not parse"],
+  },
+  {
+    // caught before the VMs are created, not when verify starts after them
+    name: "run --verify --prometheus-ca with a certificate that does not parse",
+    args: [
+      "run",
+      "-w",
+      "cpu",
+      "--verify",
+      "--prometheus-url",
+      "http://127.0.0.1:9",
+      "--prometheus-ca",
+      "{dir}/bad-ca2.pem",
+    ],
+    files: { "bad-ca2.pem": PEM_BAD },
+    expect: ["--prometheus-ca", "bad-ca2.pem", "does not parse"],
+  },
+];
+
+/** Config-file values are the text written, so YAML's number spellings are refused like a flag's. */
+const YAML_TEXT: Case[] = [
+  {
+    name: "vm-count: 0x10 in the file",
+    ...cfg("hex.yaml", "vm-count: 0x10\n"),
+    expect: ["vm-count", '"0x10"'],
+  },
+  {
+    name: "cpu-cores: 1e1 in the file",
+    ...cfg("exp.yaml", "cpu-cores: 1e1\n"),
+    expect: ["cpu-cores", '"1e1"'],
+  },
+  {
+    name: "ssh-user: 0123 in the file, quoted as written",
+    ...cfg("user0.yaml", "ssh-user: 0123\nssh-password: pw-12345\n"),
+    expect: ["ssh-user", '"0123"'],
+  },
+  {
+    name: "a param written in hex in the file",
+    ...cfg("phex.yaml", "workloads:\n  cpu:\n    params:\n      cpu-load-percent: 0x32\n"),
+    expect: ["workloads.cpu.params.cpu-load-percent", '"0x32"'],
+  },
+];
+
+/** A kubeconfig whose server refuses connections: a case that gets past validation fails with exit 1. */
+const UNREACHABLE_KUBECONFIG = [
+  "apiVersion: v1",
+  "kind: Config",
+  "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:9'}}]",
+  "users: [{name: u, user: {token: abc}}]",
+  "contexts: [{name: x, context: {cluster: c, user: u}}]",
+  "current-context: x",
+  "",
+].join("\n");
+
+/** The audit database: only the schemes it supports; a named one that is missing is not "no runs". */
+const AUDIT_DB: Case[] = [
+  {
+    name: "--audit-db with a mysql:// URL",
+    args: [...DRY, "--audit-db", "mysql://x/y"],
+    expect: ["--audit-db", '"mysql://x/y"', "mysql:// URL", "postgres://", "SQLite file"],
+    absent: ["mysql:"],
+  },
+  {
+    name: "VIRTWORK_AUDIT_DB with a mysql:// URL creates nothing",
+    args: ["run", "-w", "cpu", "--dry-run=server", "--kubeconfig", "{dir}/unreachable.kubeconfig"],
+    env: { VIRTWORK_AUDIT_DB: "mysql://x/y" },
+    files: { "unreachable.kubeconfig": UNREACHABLE_KUBECONFIG },
+    expect: ["VIRTWORK_AUDIT_DB", "mysql:// URL", "postgresql://"],
+    absent: ["mysql:"],
+  },
+  {
+    name: "audit-db: sqlite:// in the config file",
+    ...cfg("sqliteurl.yaml", "audit-db: sqlite://audit.db\n"),
+    expect: ["sqliteurl.yaml: audit-db", "sqlite:// URL", "path of a SQLite file"],
+  },
+  {
+    name: "history --audit-db with credentials in an unsupported URL",
+    args: ["history", "--audit-db", "mysql://app:s3cret-pw@db.example/audit"],
+    expect: ["--audit-db", "mysql://app:***@db.example/audit"],
+    hide: ["s3cret-pw"],
+  },
+  {
+    name: "history --audit-db that does not exist",
+    args: ["history", "--audit-db", "{dir}/no-such.db"],
+    expect: ["--audit-db", "no-such.db", "does not exist"],
+    absent: ["no-such.db"],
+  },
+  {
+    name: "history VIRTWORK_AUDIT_DB that does not exist",
+    args: ["history"],
+    env: { VIRTWORK_AUDIT_DB: "/nonexistent/audit.db" },
+    expect: ["VIRTWORK_AUDIT_DB", "/nonexistent/audit.db", "does not exist"],
+  },
+  {
+    name: "history show with a config-file audit-db that does not exist",
+    args: ["history", "show", "3f2a9c1e", "--config", "{dir}/histdb.yaml"],
+    files: { "histdb.yaml": "audit-db: no-such-2.db\n" },
+    expect: ["histdb.yaml: audit-db", "no-such-2.db", "does not exist"],
+  },
+];
+
+/** An empty param value is a value forgotten, not the default (cpu-load-percent= ran at 100 %). */
+const EMPTY_PARAMS: Case[] = [
+  {
+    name: "--params with an empty value",
+    args: [...DRY, "--params", "cpu.cpu-load-percent="],
+    expect: ["--params cpu.cpu-load-percent", 'value "" is empty', 'default ("100")'],
+  },
+  {
+    name: "--params pair list with an empty first value",
+    args: [...DRY, "--params", "cpu.cpu-load-percent=,cpu.cpu-method=all"],
+    expect: ["--params cpu.cpu-load-percent", 'value "" is empty'],
+  },
+  {
+    name: "VIRTWORK_PARAMS with an empty value",
+    args: DRY,
+    env: { VIRTWORK_PARAMS: "cpu.cpu-load-percent=" },
+    expect: ["VIRTWORK_PARAMS cpu.cpu-load-percent", 'value "" is empty'],
+  },
+  {
+    name: "VIRTWORK_WORKLOAD_CPU_PARAMS with an empty value",
+    args: DRY,
+    env: { VIRTWORK_WORKLOAD_CPU_PARAMS: "cpu-load-percent=" },
+    expect: ["VIRTWORK_WORKLOAD_CPU_PARAMS cpu.cpu-load-percent", 'value "" is empty'],
+  },
+  {
+    name: "a param without a value in the file",
+    ...cfg("pnull.yaml", "workloads:\n  cpu:\n    params:\n      cpu-load-percent:\n"),
+    expect: ["pnull.yaml: workloads.cpu.params.cpu-load-percent", 'value "" is empty'],
+  },
+  {
+    name: "a param with an empty string in the file",
+    ...cfg("pempty.yaml", 'workloads:\n  cpu:\n    params:\n      cpu-load-percent: ""\n'),
+    expect: ["workloads.cpu.params.cpu-load-percent", 'value "" is empty'],
+  },
+  {
+    name: "an empty value for a catalog entry's param",
+    args: [
+      ...DRY,
+      "--catalog-dir",
+      join(ROOT, "catalog"),
+      "--from-catalog",
+      "redis-bench",
+      "--params",
+      "redis-bench.num-clients=",
+    ],
+    expect: ["--params redis-bench.num-clients", 'value "" is empty', 'default ("10")'],
+  },
+];
+
+/** Echoed input never shows a URL's password; a value from the environment names its variable. */
+const ECHO_AND_ORIGIN: Case[] = [
+  {
+    name: "too many arguments echoing a postgres:// URL with a password",
+    args: ["history", "postgres://app:s3cret-pw@db.example/virtwork"],
+    expect: ["too many arguments", "postgres://app:***@db.example/virtwork"],
+    hide: ["s3cret-pw"],
+  },
+  {
+    name: "too many arguments to status, the URL second",
+    args: ["status", "extra", "postgresql://u:pw-xyz-123@h/d"],
+    expect: ["too many arguments", "postgresql://u:***@h/d"],
+    hide: ["pw-xyz-123"],
+  },
+  {
+    name: "an unknown option holding a URL with a password",
+    args: [...DRY, "--audit-dbb=postgres://app:s3cret-pw@db/x"],
+    expect: ["--audit-dbb"],
+    hide: ["s3cret-pw"],
+  },
+  {
+    name: "VIRTWORK_CONTEXT naming a context the kubeconfig lacks",
+    args: ["status", "--kubeconfig", "{dir}/ctx.kubeconfig"],
+    env: { VIRTWORK_CONTEXT: "nope" },
+    files: { "ctx.kubeconfig": UNREACHABLE_KUBECONFIG },
+    expect: ["VIRTWORK_CONTEXT", 'context "nope"', "available: x"],
+  },
+  {
+    name: "context: in the config file naming a context the kubeconfig lacks",
+    args: ["status", "--kubeconfig", "{dir}/ctx2.kubeconfig", "--config", "{dir}/ctx.yaml"],
+    files: { "ctx2.kubeconfig": UNREACHABLE_KUBECONFIG, "ctx.yaml": "context: nope\n" },
+    expect: ["ctx.yaml: context", 'context "nope"'],
+  },
+  {
+    name: "VIRTWORK_KUBECONFIG that does not exist",
+    args: ["status"],
+    env: { VIRTWORK_KUBECONFIG: "/nonexistent/kubeconfig" },
+    expect: ["VIRTWORK_KUBECONFIG", "/nonexistent/kubeconfig", "does not exist"],
+  },
+  {
+    name: "VIRTWORK_AUDIT_DB under /proc",
+    args: ["run"],
+    env: { VIRTWORK_AUDIT_DB: "/proc/virtwork-none/audit.db" },
+    expect: ["VIRTWORK_AUDIT_DB", "/proc/virtwork-none", "--no-audit"],
+  },
+  {
+    name: "VIRTWORK_PROMETHEUS_TOKEN without a URL",
+    args: ["verify", "--kubeconfig", "{dir}/v.kubeconfig"],
+    env: { VIRTWORK_PROMETHEUS_TOKEN: "sha256~abc" },
+    files: { "v.kubeconfig": UNREACHABLE_KUBECONFIG },
+    expect: ["VIRTWORK_PROMETHEUS_TOKEN goes with --prometheus-url"],
+  },
+];
+
 const SUITES: [string, Case[]][] = [
+  ["echoed input and where a value came from", ECHO_AND_ORIGIN],
+  ["empty param values", EMPTY_PARAMS],
+  ["audit database", AUDIT_DB],
+  ["config file values as written", YAML_TEXT],
+  ["files named by the user", INPUT_FILES],
   ["flags", FLAGS],
   ["workload names", NAMES],
   ["commands and unknown flags", COMMANDS],
@@ -791,14 +1092,24 @@ function caseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function runCase(c: Case): void {
-  for (const [name, content] of Object.entries(c.files ?? {})) writeFileSync(join(dir, name), content);
+  for (const [name, content] of Object.entries(c.files ?? {})) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
+  for (const name of c.fifos ?? []) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    if (!existsSync(join(dir, name))) execFileSync("mkfifo", [join(dir, name)]);
+  }
   const args = c.args.map((a) => a.replaceAll("{dir}", dir));
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: dir,
     env: caseEnv(c.env),
     encoding: "utf8",
     input: "",
-    timeout: 30_000,
+    // Bad input is refused at once; a case that waits (on a FIFO, a device) is a failure.
+    timeout: 10_000,
+    // The CLI handles SIGTERM itself, which a process blocked in open(2) never gets to.
+    killSignal: "SIGKILL",
   });
   const shown = `virtwork ${args.join(" ")}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
   assert.equal(r.status, 2, `exit code 2 for ${shown}`);
@@ -814,6 +1125,9 @@ function runCase(c: Case): void {
     `no internals: ${line}`,
   );
   for (const part of c.expect) assert.ok(line.includes(part), `names ${JSON.stringify(part)}: ${line}`);
+  for (const secret of c.hide ?? [])
+    assert.ok(!r.stderr.includes(secret), `does not echo ${secret}: ${line}`);
+  for (const path of c.absent ?? []) assert.ok(!existsSync(join(dir, path)), `${path} was not created`);
 }
 
 describe("virtwork bad input (built CLI): exit 2, one Error line naming the field", () => {

@@ -85,7 +85,7 @@ describe("bad kubeconfig input: exit 2 before any request, naming the file and f
     [
       "a token file that is a directory",
       { user: { tokenFile: dir } },
-      /users\[name=c\]\.user\.tokenFile: cannot read \S+: not a regular file/,
+      /users\[name=c\]\.user\.tokenFile: cannot read \S+: is a directory/,
     ],
     [
       "token-file, which is not kubectl's field name",

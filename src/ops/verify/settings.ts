@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
 import { asSeconds } from "../../config/values.ts";
 import { usageErrorFrom } from "../../errors.ts";
+import { readTextFile } from "../../util/text-file.ts";
 
 /** How `verify` reaches Prometheus and how long it keeps trying. */
 export interface VerifySettings {
@@ -126,23 +127,45 @@ export function verifySettings(input: {
   }
   const [ca, caField] = pick("prometheus-ca", "VIRTWORK_PROMETHEUS_CA");
   if (ca !== undefined) {
+    let pem: string | undefined;
     try {
-      const pem = readFileSync(ca, "utf8");
-      if (!pem.includes("-----BEGIN CERTIFICATE-----"))
-        problems.push(`${caField}: ${ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-      else settings.prometheusCa = pem;
+      pem = readTextFile(ca);
     } catch (err) {
-      problems.push(
-        `${caField}: cannot read ${ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
+      problems.push(`${caField}: cannot read ${ca}: ${(err as Error).message}`);
+    }
+    if (pem !== undefined) {
+      const problem = caBundleProblem(pem);
+      if (problem) problems.push(`${caField}: ${ca} ${problem}`);
+      else settings.prometheusCa = pem;
     }
   }
-  if ((settings.prometheusToken || settings.prometheusCa) && !settings.prometheusUrl)
+  const alone = [settings.prometheusToken && tokenField, settings.prometheusCa && caField].filter(Boolean);
+  if (alone.length && !settings.prometheusUrl)
     problems.push(
-      "--prometheus-token and --prometheus-ca go with --prometheus-url (the discovered Thanos querier uses the kubeconfig's credentials)",
+      `${alone.join(" and ")} ${alone.length > 1 ? "go" : "goes"} with --prometheus-url or VIRTWORK_PROMETHEUS_URL (the discovered Thanos querier uses the kubeconfig's credentials)`,
     );
   const soak = soakSettings(flags, problems);
   if (soak) settings.soak = soak;
   if (problems.length) throw usageErrorFrom(problems);
   return settings;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * What is wrong with a PEM CA bundle, or undefined: every certificate in it must parse (a
+ * truncated or mangled one would only fail in the TLS handshake, after the cluster calls).
+ */
+function caBundleProblem(pem: string): string | undefined {
+  const begun = pem.split("-----BEGIN CERTIFICATE-----").length - 1;
+  if (!begun) return "holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)";
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  for (let i = 0; i < begun; i++) {
+    try {
+      new X509Certificate(blocks[i] ?? "");
+    } catch {
+      return `holds a certificate that does not parse (certificate ${i + 1} of ${begun}); give the PEM CA bundle that signed the Prometheus certificate`;
+    }
+  }
+  return undefined;
 }

@@ -114,12 +114,28 @@ describe("planVerify", () => {
   });
 });
 
+/** A self-signed test CA (openssl req -x509 -newkey ec), parsed by X509Certificate. */
+const TEST_CA = [
+  "-----BEGIN CERTIFICATE-----",
+  "MIIBjTCCATOgAwIBAgIUVVSabEaRSwWWFZ6gzu8NrnhZOVkwCgYIKoZIzj0EAwIw",
+  "GzEZMBcGA1UEAwwQdmlydHdvcmstdGVzdC1jYTAgFw0yNjEyMDcxMTU3MjVaGA8y",
+  "MTI2MTExMzExNTcyNVowGzEZMBcGA1UEAwwQdmlydHdvcmstdGVzdC1jYTBZMBMG",
+  "ByqGSM49AgEGCCqGSM49AwEHA0IABD6Kxoz5WotU4VLx9FW+R5HNRpXI+fgi7gir",
+  "XyNSAb3m1V3xchKTNrDWcNNepQGd6BMqEWO1243afPFPXd952ICjUzBRMB0GA1Ud",
+  "DgQWBBRguD0dbMUab7me5JHcTmlO6+7WPDAfBgNVHSMEGDAWgBRguD0dbMUab7me",
+  "5JHcTmlO6+7WPDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIAPw",
+  "GPxx8XZ6dESLneB6XUp0WMeZJrhlK9INHikwYzSMAiEAm6V8EmU5JIn5YJfxb6yV",
+  "ZwhVg6vv/Knj4NNlZIo+5FM=",
+  "-----END CERTIFICATE-----",
+  "",
+].join("\n");
+
 describe("verifySettings", () => {
   const base = { env: {}, timeoutSeconds: 600 };
   it("takes flags over VIRTWORK_PROMETHEUS_* and reads the CA file", () => {
     const dir = mkdtempSync(join(tmpdir(), "vw-ca-"));
     const ca = join(dir, "ca.pem");
-    writeFileSync(ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    writeFileSync(ca, TEST_CA);
     const s = verifySettings({
       ...base,
       flags: { "prometheus-url": "https://thanos.example.com", "prometheus-ca": ca, wait: true },
@@ -146,9 +162,18 @@ describe("verifySettings", () => {
     [
       "a CA file that does not exist",
       { "prometheus-url": "http://p", "prometheus-ca": "/nonexistent/ca.pem" },
-      /--prometheus-ca: cannot read \/nonexistent\/ca.pem: ENOENT/,
+      /--prometheus-ca: cannot read \/nonexistent\/ca.pem: no such file/,
     ],
-    ["a token without a URL", { "prometheus-token": "abc" }, /go with --prometheus-url/],
+    [
+      "a token without a URL",
+      { "prometheus-token": "abc" },
+      /^--prometheus-token goes with --prometheus-url/,
+    ],
+    [
+      "a CA file that is not a certificate",
+      { "prometheus-url": "http://p", "prometheus-ca": "/proc/self/status" },
+      /--prometheus-ca: \/proc\/self\/status holds no PEM certificate/,
+    ],
     ["a run id that is no label value", { "run-id": "a b" }, /--run-id: "a b" is not a run id/],
   ];
   for (const [what, flags, expected] of BAD) {

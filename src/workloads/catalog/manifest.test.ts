@@ -341,6 +341,26 @@ describe("workload.yaml validation", () => {
     });
   }
 
+  it("a param default is the text the user wrote (YAML would read 0123 as 123, 1e3 as 1000)", () => {
+    const r = parseManifest(
+      "params:\n  - {key: pin, default: 0123}\n  - {key: rate, default: 1e3}\n  - {key: n, type: int, default: 010}\n",
+      FILE,
+    );
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(
+      r.manifest?.params.map((p) => [p.key, p.default]),
+      [
+        ["pin", "0123"],
+        ["rate", "1e3"],
+        ["n", "10"],
+      ],
+    );
+    assert.match(
+      problemsOf("params: [{key: n, type: int, default: 0x10}]\n").join("\n"),
+      /params\[0\]\.default: "0x10" must be an integer/,
+    );
+  });
+
   it("names the line of the offending field", () => {
     const text = "description: x\nservice:\n  ports:\n    - name: redis\n      port: 99999\n";
     assert.deepEqual(problemsOf(text), [

@@ -2,6 +2,7 @@ import { type Document, isMap, isScalar, LineCounter, parseDocument } from "yaml
 import { dns1123LabelProblem } from "../../manifests/names.ts";
 import { Quantity } from "../../util/quantity.ts";
 import { didYouMean } from "../../util/suggest.ts";
+import { keepScalarSource } from "../../util/yaml-source.ts";
 import { checkType } from "../params.ts";
 import type { Signal } from "../signals.ts";
 import type { ParamType } from "../types.ts";
@@ -285,7 +286,7 @@ function parseParam(c: Checker, raw: unknown, path: FieldPath, seen: Set<string>
     if (problem) {
       c.add(defaultPath, `${show(value)} ${problem} (type ${type})`);
       value = undefined;
-    }
+    } else if (type === "int") value = BigInt(value).toString(); // `010` is octal to the guest's bash
   }
   const desc = f.get("desc") ?? f.get("description");
   if (f.has("desc") && f.has("description")) c.add(desc?.path ?? path, 'give either "desc" or "description"');
@@ -635,6 +636,8 @@ export function parseManifest(text: string, file: string): ParsedManifest {
     c.add([], `the top level must be a map with keys ${TOP_KEYS.join(", ")}`);
     return { problems: c.problems, lineOf };
   }
+  // A param's default is text as the user wrote it (`default: 0123` stays "0123").
+  keepScalarSource(doc, (key) => key === "default");
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 });

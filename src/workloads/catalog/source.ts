@@ -1,7 +1,8 @@
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { UsageError } from "../../errors.ts";
 import { didYouMean } from "../../util/suggest.ts";
+import { readTextFile, TextFileProblem } from "../../util/text-file.ts";
 import { BUILTIN_WORKLOADS } from "../registry.ts";
 import { type EntryFiles, entryNameProblem, MANIFEST_FILE, parseEntry } from "./entry.ts";
 import { CatalogError } from "./problems.ts";
@@ -22,6 +23,7 @@ export interface CatalogSource {
 const BUILTIN_NAMES: ReadonlySet<string> = new Set(BUILTIN_WORKLOADS.map((w) => w.name));
 
 function reason(err: unknown): string {
+  if (err instanceof TextFileProblem) return err.message;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return "no such file or directory";
   if (code === "EACCES") return "permission denied";
@@ -36,9 +38,6 @@ function isDirectory(path: string): boolean {
     return false;
   }
 }
-
-/** Catalog files are small (a manifest, a few units): anything larger is not one. */
-const MAX_FILE_BYTES = 1024 * 1024;
 
 /**
  * Where a symlink in the catalog leads, when that is outside the catalog directory (the entry
@@ -74,13 +73,7 @@ export function readEntryFiles(dir: string, name: string): EntryFiles {
     const outside = leavesCatalog(dir, path);
     if (outside) throw new CatalogError(name, [{ file: path, message: outside }]);
     try {
-      const st = statSync(path);
-      if (!st.isFile()) throw new CatalogError(name, [{ file: path, message: "is not a regular file" }]);
-      if (st.size > MAX_FILE_BYTES)
-        throw new CatalogError(name, [
-          { file: path, message: `is ${st.size} bytes; catalog files are at most ${MAX_FILE_BYTES} bytes` },
-        ]);
-      return readFileSync(path, "utf8");
+      return readTextFile(path);
     } catch (err) {
       if (err instanceof CatalogError) throw err;
       throw new CatalogError(name, [{ file: path, message: `cannot read: ${reason(err)}` }]);
