@@ -22,11 +22,13 @@ export function writeAll(fd: number, text: string): void {
       const written = writeSync(fd, buffer);
       buffer = buffer.subarray(written);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EPIPE") {
+      // EPIPE from a pipe, ECONNRESET from a socket pair (how Node spawns a child's stdout)
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EPIPE" || code === "ECONNRESET") {
         closed.add(fd);
         return;
       }
-      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+      if (code !== "EAGAIN") throw err;
       Atomics.wait(pause, 0, 0, 5);
     }
   }

@@ -13,7 +13,8 @@
  *   garbage  forward, and `afterMs` in, write a line that is not a watch event
  *   stall    forward, then `afterMs` in stop forwarding but keep the connection open (a stalled
  *            proxy or load balancer: the watch stays open and silent). Counted only when the
- *            request is forwarded (a status or kill from another rule does not use it up).
+ *            request is forwarded (a status or kill from another rule does not use it up); a
+ *            stalled request gets no cut, end or garbage from other rules.
  *   timeout  rewrite the watch's timeoutSeconds (the server closes watches early)
  *   delay    wait `ms` before forwarding (added latency)
  * `count` limits how many matching requests a rule hits; `every: n` hits every n-th one.
@@ -130,7 +131,11 @@ export async function startFaultProxy(opts: { server: string; caFile: string }):
     const up = httpsRequest(url, { method: req.method, headers, ca }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       upRes.pipe(res);
+      // A stalled stream is only that: no cut, end or garbage line on top (any of them would
+      // wake the client up and hide the stall).
+      const stalled = actions.some((a) => a.type === "stall");
       for (const a of actions) {
+        if (stalled && a.type !== "stall") continue;
         if (a.type === "cut")
           setTimeout(() => {
             upRes.destroy();

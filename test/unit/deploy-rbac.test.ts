@@ -133,6 +133,19 @@ const CALL_SITES: { file: string; site: string; needs: Grant[]; when?: string }[
     site: "api.list<Vmi>(RESOURCES.virtualmachineinstances",
     needs: [grant("virtualmachineinstances", "list")],
   },
+  // src/ops/run-id.ts: a short --run-id (status, cleanup, verify) is looked up in the run-id labels
+  {
+    file: "src/ops/run-id.ts",
+    site: "api.list<KubeResource>(RESOURCES.virtualmachines",
+    needs: [grant("virtualmachines", "list")],
+    when: "--run-id is given as a short prefix (a full run id needs no lookup)",
+  },
+  {
+    file: "src/ops/run-id.ts",
+    site: "api.list<KubeResource>(RESOURCES.secrets",
+    needs: [grant("secrets", "list")],
+    when: "--run-id is given as a short prefix (a full run id needs no lookup)",
+  },
   // src/ops/cleanup.ts
   {
     file: "src/ops/cleanup.ts",
