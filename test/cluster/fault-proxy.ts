@@ -130,6 +130,15 @@ export async function startFaultProxy(opts: { server: string; caFile: string }):
     const headers = { ...req.headers, host: upstream.host };
     const up = httpsRequest(url, { method: req.method, headers, ca }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      // A stall from the first byte: the headers and nothing after them (piping first would let
+      // the events already on their way through).
+      if (actions.some((a) => a.type === "stall" && a.afterMs === 0)) {
+        res.flushHeaders();
+        stats.stalledAt.push(Date.now());
+        upRes.on("error", () => {});
+        upRes.destroy();
+        return;
+      }
       upRes.pipe(res);
       // A stalled stream is only that: no cut, end or garbage line on top (any of them would
       // wake the client up and hide the stall).
