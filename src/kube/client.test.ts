@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { KubeClient, WATCH_IDLE_CODE } from "./client.ts";
+import { type ClientOptions, KubeClient, WATCH_IDLE_CODE } from "./client.ts";
 import { connect } from "./connect.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "virtwork-client-"));
@@ -54,6 +54,20 @@ function kubeconfig(user: Record<string, unknown>): string {
 async function client(file: string): Promise<KubeClient> {
   const connection = await connect({ kubeconfig: file, env: { PATH: process.env.PATH } });
   return KubeClient.create(connection, { qps: 100, burst: 100 });
+}
+
+/** A client with a bearer token against another local server than the shared one. */
+async function clientOf(server: Server, options: Partial<ClientOptions>): Promise<KubeClient> {
+  const file = kubeconfig({ token: "t" });
+  writeFileSync(
+    file,
+    readFileSync(file, "utf8").replace(
+      url,
+      `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    ),
+  );
+  const connection = await connect({ kubeconfig: file, env: { PATH: process.env.PATH } });
+  return KubeClient.create(connection, { qps: 100, burst: 100, ...options });
 }
 
 const list = (c: KubeClient) => c.request("GET", "/api/v1/namespaces", { call: { verb: "list" } });
@@ -215,21 +229,7 @@ describe("watches and the rate limit", () => {
     });
     await new Promise<void>((r) => ends.listen(0, "127.0.0.1", () => r()));
     try {
-      const file = kubeconfig({ token: "t" });
-      writeFileSync(
-        file,
-        readFileSync(file, "utf8").replace(
-          url,
-          `http://127.0.0.1:${(ends.address() as { port: number }).port}`,
-        ),
-      );
-      const c = await KubeClient.create(
-        await connect({ kubeconfig: file, env: { PATH: process.env.PATH } }),
-        {
-          qps: 4,
-          burst: 1,
-        },
-      );
+      const c = await clientOf(ends, { qps: 4, burst: 1 });
       for (let i = 0; i < 5; i++) await c.watch("/api/v1/namespaces", {}, { verb: "watch" }, () => undefined);
       c.close();
       assert.equal(times.length, 5);
@@ -268,22 +268,7 @@ describe("a watch that stays open but sends nothing", () => {
     });
     await new Promise<void>((r) => stalls.listen(0, "127.0.0.1", () => r()));
     try {
-      const file = kubeconfig({ token: "t" });
-      writeFileSync(
-        file,
-        readFileSync(file, "utf8").replace(
-          url,
-          `http://127.0.0.1:${(stalls.address() as { port: number }).port}`,
-        ),
-      );
-      const c = await KubeClient.create(
-        await connect({ kubeconfig: file, env: { PATH: process.env.PATH } }),
-        {
-          qps: 100,
-          burst: 100,
-          watchIdleMs: 400,
-        },
-      );
+      const c = await clientOf(stalls, { watchIdleMs: 400 });
       const started = Date.now();
       await assert.rejects(
         c.watch("/api/v1/namespaces", { resourceVersion: "1" }, { verb: "watch" }, () => undefined),

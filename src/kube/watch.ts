@@ -1,3 +1,4 @@
+import { sleepUnlessAborted } from "../util/sleep.ts";
 import type { KubeApi, KubeResource } from "./api.ts";
 import { WATCH_IDLE_CODE, type WatchEvent } from "./client.ts";
 import { isWatchRetryable, KubeError, KubeNetworkError } from "./errors.ts";
@@ -33,19 +34,6 @@ export interface ListWatchOptions<T> {
   backoff?: RetryPolicy;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -73,7 +61,7 @@ export async function listWatch<T extends KubeResource>(
     const delay = backoffMs(Math.min(failures, 16), policy, err);
     failures++;
     options.onResume?.(how, describe(err), delay);
-    await sleep(delay, signal);
+    await sleepUnlessAborted(delay, signal);
   };
   while (!signal.aborted && !options.done()) {
     if (version === undefined) {

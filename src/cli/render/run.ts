@@ -1,5 +1,5 @@
 import type { DeploySummary } from "../../ops/summary.ts";
-import { plural } from "../../util/plural.ts";
+import { counted as countOf } from "../../util/plural.ts";
 import { toTable } from "../output.ts";
 
 function seconds(ms: number | undefined): string {
@@ -35,7 +35,7 @@ function vmTable(s: DeploySummary): string {
 
 function counted(counts: Record<string, number>): string {
   return Object.entries(counts)
-    .map(([k, n]) => `${n} ${plural(k, n)}`)
+    .map(([k, n]) => countOf(n, k))
     .join(", ");
 }
 
@@ -121,7 +121,7 @@ export function interruptedHint(s: DeploySummary): string {
   if (total === 0)
     return `Interrupted: nothing created; no object of run ${s.runId} exists in namespace ${s.namespace}.${onlyNamespace}`;
   const detail = Object.entries(counts)
-    .map(([kind, n]) => `${n} ${plural(kind, n)}`)
+    .map(([kind, n]) => countOf(n, kind))
     .join(", ");
   return `Interrupted: ${total} objects of run ${s.runId} exist in namespace ${s.namespace} (${detail}, counted in the cluster by label). Remove them with:\n  ${command}\n`;
 }

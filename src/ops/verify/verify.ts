@@ -10,6 +10,7 @@ import { discoverThanosQuerier, NoPrometheusError } from "../../kube/monitoring.
 import { instantQuery, type PrometheusEndpoint, PrometheusError, rangeQuery } from "../../kube/prometheus.ts";
 import { openSession } from "../../kube/session.ts";
 import type { Logger } from "../../log/logger.ts";
+import { sleepUnlessAborted } from "../../util/sleep.ts";
 import { openCatalog } from "../../workloads/catalog/source.ts";
 import type { Registry } from "../../workloads/registry.ts";
 import { signalExpr } from "../../workloads/signals.ts";
@@ -66,19 +67,6 @@ export interface SoakReport {
 /** Verify found nothing to check, or could not ask Prometheus: a runtime failure (exit 1). */
 export class VerifyError extends Error {
   override name = "VerifyError";
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
@@ -186,7 +174,7 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
         const soak = await soakWindow(endpoint, plan, settings.soak, input);
         return { ...instant, soak, ok: instant.ok && soak.ok };
       }
-      await sleep(settings.intervalSeconds * 1000, input.signal);
+      await sleepUnlessAborted(settings.intervalSeconds * 1000, input.signal);
     }
   } finally {
     session.close();
@@ -227,7 +215,7 @@ async function soakWindow(
   let results: SoakResult[] = [];
   if (soak.mode === "for") {
     while (upTo < end && !input.signal?.aborted) {
-      await sleep(Math.max(10, soak.stepSeconds) * 1000, input.signal);
+      await sleepUnlessAborted(Math.max(10, soak.stepSeconds) * 1000, input.signal);
       if (input.signal?.aborted) break;
       upTo = Math.min(now(), end);
       results = await sample(upTo);
