@@ -16,7 +16,7 @@ export VIRTWORK_GUEST_CACHE ?= $(VIRTWORK_CACHE)/guest
 
 DEPS_STAMP := node_modules/.virtwork-installed
 
-.PHONY: help deps build lint typecheck unit test demo plan bench clean compat guest-test golden-test completion-test monitoring-render monitoring-test
+.PHONY: help deps build lint typecheck check unit test demo plan bench clean compat guest-test golden-test completion-test monitoring-render monitoring-test
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -46,6 +46,10 @@ lint: $(DEPS_STAMP) ## Biome lint + format check, tsc type-check, layer order (d
 unit: build ## unit tests (no cluster; installs zsh/fish so the completion scripts are loaded in those shells)
 	scripts/install-shells.sh
 	npm test
+
+check: build ## the edit-test loop (~3 min warm): lint, type-check, and the unit and guest-artefact tests what changed can reach (scripts/check-changed.mjs; VIRTWORK_CHECK_BASE=REV to compare with a commit)
+	$(MAKE) --no-print-directory lint
+	node scripts/check-changed.mjs
 
 guest-artifacts: $(DEPS_STAMP) ## guest user-data, units and scripts checked by the real tools and run (root: loop, netns)
 	scripts/install-guest-tools.sh

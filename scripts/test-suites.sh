@@ -9,6 +9,11 @@ MAKE=${MAKE:-make}
 scripts/cache-plan.sh || true
 echo
 
+# The suites that time their parts write them here; the budget after the table reads them.
+VIRTWORK_TEST_TIMES=$(mktemp -d "${TMPDIR:-/tmp}/virtwork-test-times.XXXXXX")
+export VIRTWORK_TEST_TIMES
+trap 'rm -rf "$VIRTWORK_TEST_TIMES"' EXIT
+
 names=() secs=() results=()
 started=$(date +%s)
 failed=0
@@ -38,4 +43,5 @@ for i in "${!names[@]}"; do
 done
 printf '  %-18s %12s  %s\n' total "$(fmt $(($(date +%s) - started)))" \
   "$([ "$failed" -eq 0 ] && echo passed || echo "$failed suite(s) FAILED")"
+"$(scripts/ensure-node.sh)/node" scripts/test-budget.mjs "$VIRTWORK_TEST_TIMES" || true
 [ "$failed" -eq 0 ]

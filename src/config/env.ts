@@ -25,6 +25,7 @@ export const TOOLING_ENV = [
   "VIRTWORK_DEMO_DIR",
   "VIRTWORK_COMMIT",
   "VIRTWORK_SKIP_GUEST_TEST",
+  "VIRTWORK_CHECK_BASE",
   // guest tests (test/guest/): listed one by one, VIRTWORK_GUEST_OS is the CLI's
   "VIRTWORK_GUEST_ACCEL",
   "VIRTWORK_GUEST_CACHE",

@@ -16,5 +16,12 @@ log "cluster ready after $(( $(date +%s) - start ))s"
 "$REPO_ROOT/scripts/install-monitoring-tools.sh" >&2
 # Files or globs as arguments run only those (bash test/cluster/run-integration.sh test/integration/x.test.ts).
 if [ $# -eq 0 ]; then set -- 'test/integration/**/*.test.ts'; fi
-node --test --experimental-strip-types --test-reporter=spec "$@"
+# Under make test, each file's time also goes to the budget table (scripts/test-budget.mjs).
+times=()
+if [ -n "${VIRTWORK_TEST_TIMES:-}" ]; then
+  times=(--test-reporter-destination=stdout --test-reporter=./test/times-reporter.mjs --test-reporter-destination="$VIRTWORK_TEST_TIMES/integration.jsonl")
+fi
+# One file at a time by default: side by side (VIRTWORK_TEST_IT_CONCURRENCY=3) failed timing asserts at load 12.
+node --test --experimental-strip-types --test-concurrency="${VIRTWORK_TEST_IT_CONCURRENCY:-1}" \
+  --test-reporter=spec "${times[@]}" "$@"
 

@@ -15,7 +15,7 @@
  * guests fails the suite instead of skipping it.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
@@ -145,7 +145,7 @@ async function diagnose(vms: Vm[], units: Record<string, string>): Promise<strin
 class Stages {
   private readonly t0 = Date.now();
   private mark = this.t0;
-  private readonly done: string[] = [];
+  private readonly done: { name: string; ms: number }[] = [];
   current = "start";
 
   begin(name: string): void {
@@ -154,7 +154,7 @@ class Stages {
   }
 
   end(): void {
-    this.done.push(`${this.current} ${((Date.now() - this.mark) / 1000).toFixed(0)}s`);
+    this.done.push({ name: this.current, ms: Date.now() - this.mark });
   }
 
   get elapsed(): number {
@@ -162,11 +162,18 @@ class Stages {
   }
 
   summary(outcome: string): string {
-    const failed =
-      outcome === "passed"
-        ? []
-        : [`${this.current} FAILED after ${((Date.now() - this.mark) / 1000).toFixed(0)}s`];
-    return `stages: ${[...this.done, ...failed].join(", ")}; total ${(this.elapsed / 1000).toFixed(0)}s (${outcome})`;
+    const s = (ms: number) => `${(ms / 1000).toFixed(0)}s`;
+    const failed = outcome === "passed" ? [] : [`${this.current} FAILED after ${s(Date.now() - this.mark)}`];
+    const done = this.done.map((d) => `${d.name} ${s(d.ms)}`);
+    return `stages: ${[...done, ...failed].join(", ")}; total ${s(this.elapsed)} (${outcome})`;
+  }
+
+  /** appends the stages to make test's budget table (scripts/test-budget.mjs), when it asks */
+  record(name: string): void {
+    const dir = process.env.VIRTWORK_TEST_TIMES;
+    if (!dir) return;
+    const rows = this.done.map((d) => `${JSON.stringify({ case: name, stage: d.name, ms: d.ms })}\n`);
+    appendFileSync(join(dir, "guest-test.jsonl"), rows.join(""));
   }
 }
 
@@ -349,6 +356,7 @@ async function runCase(c: Case, image: GuestImage, log: (m: string) => void): Pr
     throw new Error(`${(err as Error).message}\n${stages.summary(outcome)}\n${details}`, { cause: err });
   } finally {
     log(`${c.workload}: ${stages.summary(outcome)}`);
+    stages.record(c.workload);
     await Promise.all(vms.map((v) => v.stop()));
     slot.release();
     if (!keep) rmSync(dir, { recursive: true, force: true });
